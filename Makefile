@@ -8,7 +8,7 @@ CC      ?= gcc
 BUILD   ?= build
 ARCH    ?= -march=native
 SANITIZE ?= 0
-PKGS    := openblas fftw3f sndfile soxr libpng fluidsynth inih hdf5 lapacke
+PKGS    := openblas fftw3f fftw3 sndfile soxr libpng fluidsynth inih hdf5 lapacke
 
 LIBDIRS := core core/ops layers audio eval datasets models train infer
 LIB_SRC := $(filter-out train/amt-%.c infer/amt-%.c,$(foreach d,$(LIBDIRS),$(wildcard $(d)/*.c)))
@@ -86,7 +86,7 @@ test: $(TESTS) $(TOOLS)
 
 bench: $(BENCHES) $(TOOLS)
 	@mkdir -p bench/results
-	@sh bench/run.sh $(BENCHES)
+	@BUILD=$(BUILD) sh bench/run.sh $(BENCHES)
 
 deps:
 	sh scripts/deps.sh
