@@ -3,9 +3,12 @@
 #define AMT_CORE_H
 
 #include "arena.h"
+#include "checkpoint.h"
+#include "config.h"
 #include "error.h"
 #include "graph.h"
 #include "ops.h"
+#include "optim.h"
 #include "param.h"
 #include "rng.h"
 #include "tensor.h"

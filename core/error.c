@@ -2,16 +2,20 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char g_msg[1024];
 static _Thread_local int g_code;
 
 int amt_error(int code, const char *fmt, ...)
 {
+    /* format into a local buffer first: an argument may be amt_errmsg() itself */
+    char buf[sizeof g_msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(g_msg, sizeof g_msg, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
+    memcpy(g_msg, buf, sizeof g_msg);
     g_code = code;
     return code;
 }

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static float *golden_get(const char *path, const char *name, int *ndim, int *shape, size_t *n)
+static inline float *golden_get(const char *path, const char *name, int *ndim, int *shape, size_t *n)
 {
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(stderr, "  golden: cannot open %s\n", path); return NULL; }
@@ -43,7 +43,7 @@ static float *golden_get(const char *path, const char *name, int *ndim, int *sha
 }
 
 /* Max over i of |a[i] - b[i]| / max(floor, |b[i]|). */
-static double golden_max_rel(const float *a, const float *b, size_t n, double floor_)
+static inline double golden_max_rel(const float *a, const float *b, size_t n, double floor_)
 {
     double worst = 0;
     for (size_t i = 0; i < n; i++) {

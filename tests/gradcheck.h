@@ -50,7 +50,7 @@ static void gc_dot_bwd(amt_graph *g, amt_node *n)
 }
 static const amt_op gc_dot_op = {"gc_dot", gc_dot_fwd, gc_dot_bwd};
 
-static double gradcheck_ex(gc_build_fn build, void *ctx, int n_in, const gc_input *spec,
+static inline double gradcheck_ex(gc_build_fn build, void *ctx, int n_in, const gc_input *spec,
                            uint64_t seed, double eps, double tol, double atol_floor, int max_points)
 {
     amt_graph *g = amt_graph_new(1, seed);
