@@ -1,7 +1,10 @@
-/* core/ops/elementwise.h: pointwise ops, OpenMP-parallel over elements.
+/* core/ops/elementwise.h: pointwise ops, OpenMP-parallel over elements (from
+ * AMT_OMP_MIN_ELEMS values on; results do not depend on the thread count).
  * Binary ops take equal shapes, or b broadcast over a's leading dims when b's shape equals
- * the trailing dims of a (e.g. a (B, T, F) with b (F) or (T, F)); a per-channel bias for
- * (N, C, H, W) is amt_add_channel. */
+ * the trailing dims of a (e.g. a (B, T, F) with b (F) or (T, F)); the output has a's
+ * shape and b's gradient sums over the broadcast dims (in double, rows in order). A
+ * per-channel bias for (N, C, H, W) is amt_add_channel. Builders return NULL (error
+ * "add: shapes (2, 3) and (4) do not broadcast", ...) on a shape mismatch. */
 #ifndef AMT_OP_ELEMENTWISE_H
 #define AMT_OP_ELEMENTWISE_H
 
@@ -10,8 +13,8 @@
 amt_tensor *amt_add(amt_graph *g, amt_tensor *a, amt_tensor *b);
 amt_tensor *amt_sub(amt_graph *g, amt_tensor *a, amt_tensor *b);
 amt_tensor *amt_mul(amt_graph *g, amt_tensor *a, amt_tensor *b);
-amt_tensor *amt_div(amt_graph *g, amt_tensor *a, amt_tensor *b);
-/* a (N, C, ...) + b (C): bias per channel (dim 1). */
+amt_tensor *amt_div(amt_graph *g, amt_tensor *a, amt_tensor *b);  /* b must not be 0 */
+/* a (N, C, ...) + b (C): bias per channel (dim 1); a needs >= 2 dims. */
 amt_tensor *amt_add_channel(amt_graph *g, amt_tensor *a, amt_tensor *b);
 /* s * a + c (scalars fixed at build time). */
 amt_tensor *amt_affine_scalar(amt_graph *g, amt_tensor *a, float s, float c);
@@ -20,6 +23,7 @@ amt_tensor *amt_sigmoid(amt_graph *g, amt_tensor *a);
 amt_tensor *amt_tanh(amt_graph *g, amt_tensor *a);
 amt_tensor *amt_relu(amt_graph *g, amt_tensor *a);      /* gradient 0 at 0 */
 amt_tensor *amt_softplus(amt_graph *g, amt_tensor *a);  /* log(1 + e^x), stable */
-amt_tensor *amt_log1p_scaled(amt_graph *g, amt_tensor *a, float c); /* log(1 + c x), x >= 0 */
+/* log(1 + c x), for x >= 0 and c > 0 (magnitude compression); NaN where 1 + c x <= 0. */
+amt_tensor *amt_log1p_scaled(amt_graph *g, amt_tensor *a, float c);
 
 #endif
