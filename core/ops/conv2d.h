@@ -1,4 +1,9 @@
-/* core/ops/conv2d.h: 2-D convolution (cross-correlation, as PyTorch) on (N, C, H, W). */
+/* core/ops/conv2d.h: 2-D convolution (cross-correlation, as PyTorch) on (N, C, H, W).
+ * im2col + one cblas_sgemm per example (a few examples per GEMM when the output map is
+ * small), parallel over the batch (see conv2d.c). The per-thread workspaces are sized for
+ * the thread count at build time (amt_get_threads()); raising the thread count later uses
+ * no more threads than that for this op. Backward: gradients for x, w and b, each only
+ * when that tensor has a gradient buffer. */
 #ifndef AMT_OP_CONV2D_H
 #define AMT_OP_CONV2D_H
 
@@ -8,5 +13,12 @@
  * out (N, O, (H + 2 pad_h - KH) / stride_h + 1, (W + 2 pad_w - KW) / stride_w + 1). */
 amt_tensor *amt_conv2d(amt_graph *g, amt_tensor *x, amt_tensor *w, amt_tensor *b,
                        int stride_h, int stride_w, int pad_h, int pad_w);
+
+/* How the batch loop uses threads (a process-wide knob for benchmarks):
+ * AUTO: OpenMP over examples (single-threaded sgemm inside) unless the batch is smaller
+ * than the thread count, then a sequential loop with threaded sgemm; BATCH_PARALLEL and
+ * BLAS_THREADS force one or the other. */
+enum { AMT_CONV2D_AUTO = 0, AMT_CONV2D_BATCH_PARALLEL = 1, AMT_CONV2D_BLAS_THREADS = 2 };
+void amt_conv2d_set_strategy(int strategy);
 
 #endif

@@ -1,7 +1,8 @@
-/* core/ops/dropout.h: inverted dropout. In training mode each element is kept with
- * probability 1 - p and scaled by 1 / (1 - p); the mask comes from amt_hash_uniform keyed
- * by (g->seed, g->step, node) so it does not depend on the thread count. Identity in eval
- * mode. */
+/* core/ops/dropout.h: inverted dropout. In training mode (g->training) each element is
+ * kept with probability 1 - p (p quantised to 1/65536) and scaled by 1 / (1 - p); the mask
+ * is a counter-based hash (splitmix64, as amt_hash64) of (g->seed, g->step, node index,
+ * element index), so it changes every forward and does not depend on the thread count;
+ * the backward uses the mask of the last forward. Identity in eval mode. */
 #ifndef AMT_OP_DROPOUT_H
 #define AMT_OP_DROPOUT_H
 

@@ -1,0 +1,510 @@
+/* core/ops/conv2d.c: 2-D convolution as im2col + cblas_sgemm, one GEMM per example.
+ *
+ * Layout per example n: x_n (C, H, W), col (K = C*KH*KW, P = OH*OW), out_n (O, P):
+ *   forward   out_n  = W (O x K) * col (K x P) + b
+ *   backward  dW    += dout_n (O x P) * col^T (P x K)      (per-thread partials)
+ *             dcol   = W^T (K x O) * dout_n (O x P);  dx_n += col2im(dcol)
+ *             db    += sum_p dout_n
+ * One GEMM per example (e.g. 32 x 5504 x 288) runs faster here than one batched GEMM over
+ * all examples (see ../shared/reference/README.md), and it parallelises across the batch
+ * with OpenMP; inside our parallel region OpenBLAS (OpenMP build) runs single-threaded,
+ * so there is one thread pool (measured: at 2 threads this beats a sequential loop over
+ * threaded sgemm by ~1.35x, bench/bench_conv --strategy). When the batch is smaller than
+ * the thread count we loop over examples and let OpenBLAS use the threads instead.
+ *
+ * Small outputs (P < CONV_GROUP_COLS, e.g. the classifier's 4x1 maps) make thin GEMMs
+ * that run at half speed; there G examples share one GEMM: their cols sit side by side
+ * (K x G*P), the product goes to a scratch (O x G*P) and is scattered to (N, O, P)
+ * (gathered for backward). G is chosen at build time so the groups split evenly over
+ * the threads.
+ *
+ * Large outputs (P > 1.5 * CONV_CHUNK_COLS, e.g. the classifier's 128x43 maps) go in
+ * chunks of output rows, so the col chunk stays in cache: ~1.1x on those layers.
+ *
+ * Workspaces (per thread: an im2col buffer of K*G*P or K*chunk floats, a scratch of
+ * O*G*P when G > 1, dW and db partials) come from the graph arena at build time. With one
+ * thread dW accumulates straight into the weight gradient. Partials are
+ * reduced in thread order and the static schedule gives each thread a fixed range of
+ * groups: bit-identical results for a given thread count. A 1x1 convolution with stride 1
+ * and no padding uses x_n as its own col matrix. */
+#include "conv2d.h"
+
+#include <cblas.h>
+#include <string.h>
+
+#include "../error.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define CONV_GROUP_COLS 128   /* outputs per example below which examples share a GEMM */
+#define CONV_CHUNK_COLS 1024  /* columns of one col chunk: a large output map (the classifier's
+                               * 128x43 = 5504) runs its GEMMs at ~70 GFLOP/s unchunked, ~90
+                               * in chunks whose col (K x 1024) stays in cache */
+
+static int g_conv_strategy = AMT_CONV2D_AUTO;
+
+void amt_conv2d_set_strategy(int s) { g_conv_strategy = s; }
+
+typedef struct conv_attr {
+    int N, C, H, W, O, KH, KW, sh, sw, ph, pw, OH, OW;
+    int K, P;            /* rows (C*KH*KW) and columns (OH*OW) of one example's col matrix */
+    int G, n_groups;     /* examples per GEMM, number of groups */
+    int R, n_chunks;     /* output rows per chunk of one example (G == 1), number of chunks */
+    int pointwise;       /* 1x1, stride 1, no padding: col == x_n (when G == 1) */
+    int nthreads;        /* workspaces were made for this many threads */
+    float *ws;           /* nthreads * K * G * P floats (NULL when pointwise and G == 1) */
+    float *ybuf;         /* nthreads * O * G * P floats (NULL when G == 1) */
+    float *dw_part;      /* nthreads * O * K floats (NULL without weight gradient) */
+    double *db_part;     /* nthreads * O doubles (NULL without bias gradient) */
+} conv_attr;
+
+static int max_threads(void)
+{
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int thread_id(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* Threads to use for the group loop: 1 means a sequential loop with threaded sgemm. */
+static int batch_threads(const conv_attr *a)
+{
+    int nt = max_threads();
+    if (nt > a->nthreads) nt = a->nthreads;
+    if (g_conv_strategy == AMT_CONV2D_BLAS_THREADS) return 1;
+    if (g_conv_strategy == AMT_CONV2D_AUTO && a->n_groups < nt) return 1;
+    if (nt > a->n_groups) nt = a->n_groups;
+    return nt < 1 ? 1 : nt;
+}
+
+/* Valid output columns [lo, hi) of kernel column kj: 0 <= ow*sw - pw + kj < W. */
+static void valid_cols(const conv_attr *a, int kj, int *lo, int *hi)
+{
+    int l = 0, h = a->OW;
+    while (l < a->OW && l * a->sw - a->pw + kj < 0) l++;
+    while (h > l && (h - 1) * a->sw - a->pw + kj >= a->W) h--;
+    *lo = l;
+    *hi = h;
+}
+
+/* The col matrix of output rows [oh0, oh1) of one example: K rows of (oh1 - oh0) * OW
+ * values, row stride ld. */
+
+/* 'Same' width at stride 1 (OW == W): the col row of kernel tap (ki, kj) is the channel
+ * plane shifted by s = (ki - ph) W + (kj - pw) elements, so it is one long contiguous copy
+ * (or add) over the rows that exist, plus zeros in the |kj - pw| columns per row that
+ * wrap around. Short image rows (the classifier's 14- and 4-wide maps) made per-row loops
+ * the largest cost after the GEMMs. */
+typedef struct shift_span {
+    int oh_lo, oh_hi;   /* output rows in [oh0, oh1) whose input row exists */
+    long s;             /* source offset of output element q = oh * W + ow: q + s */
+    long t_lo, t_hi;    /* within the valid rows' span, the range whose source is in the plane */
+} shift_span;
+
+static int same_width(const conv_attr *a) { return a->sh == 1 && a->sw == 1 && a->OW == a->W; }
+
+static shift_span shift_of(const conv_attr *a, int ki, int kj, int oh0, int oh1)
+{
+    shift_span sp;
+    const int dy = ki - a->ph, dx = kj - a->pw, W = a->W;
+    sp.oh_lo = -dy > oh0 ? -dy : oh0;
+    sp.oh_hi = a->H - dy < oh1 ? a->H - dy : oh1;
+    sp.s = (long)dy * W + dx;
+    long base = (long)sp.oh_lo * W + sp.s, n = (long)(sp.oh_hi - sp.oh_lo) * W, hw = (long)a->H * W;
+    sp.t_lo = base < 0 ? -base : 0;
+    sp.t_hi = hw - base < n ? hw - base : n;
+    return sp;
+}
+
+/* Zeroes the wrapped columns (ow + kj - pw outside [0, W)) of the valid rows; r is the
+ * col row of output row oh0. */
+static void zero_wrapped(const conv_attr *a, const shift_span *sp, int kj, int oh0, float *r)
+{
+    const int dx = kj - a->pw, W = a->W;
+    int c0 = dx < 0 ? 0 : W - dx, c1 = dx < 0 ? -dx : W;
+    if (dx == 0) return;
+    for (int oh = sp->oh_lo; oh < sp->oh_hi; oh++)
+        for (int ow = c0; ow < c1; ow++) r[(size_t)(oh - oh0) * W + ow] = 0;
+}
+
+static void im2col_same(const conv_attr *a, const float *x, float *col, size_t ld, int oh0, int oh1)
+{
+    const int W = a->W;
+    const size_t plane = (size_t)a->H * W, rowlen = (size_t)(oh1 - oh0) * W;
+    for (int c = 0; c < a->C; c++) {
+        const float *xc = x + (size_t)c * plane;
+        for (int ki = 0; ki < a->KH; ki++) {
+            for (int kj = 0; kj < a->KW; kj++) {
+                float *r = col + (size_t)((c * a->KH + ki) * a->KW + kj) * ld;
+                shift_span sp = shift_of(a, ki, kj, oh0, oh1);
+                if (sp.oh_hi <= sp.oh_lo) { memset(r, 0, rowlen * sizeof(float)); continue; }
+                size_t lo = (size_t)(sp.oh_lo - oh0) * W, hi = (size_t)(sp.oh_hi - oh0) * W;
+                float *d = r + lo;
+                long n = (long)(hi - lo);
+                memset(r, 0, lo * sizeof(float));
+                memset(r + hi, 0, (rowlen - hi) * sizeof(float));
+                for (long t = 0; t < sp.t_lo; t++) d[t] = 0;
+                memcpy(d + sp.t_lo, xc + (long)sp.oh_lo * W + sp.s + sp.t_lo, (size_t)(sp.t_hi - sp.t_lo) * sizeof(float));
+                for (long t = sp.t_hi; t < n; t++) d[t] = 0;
+                zero_wrapped(a, &sp, kj, oh0, r);
+            }
+        }
+    }
+}
+
+/* dx_n += col2im(col) for OW == W; clobbers col's wrapped entries (scratch). */
+static void col2im_same_add(const conv_attr *a, float *col, size_t ld, float *dx, int oh0, int oh1)
+{
+    const int W = a->W;
+    const size_t plane = (size_t)a->H * W;
+    for (int c = 0; c < a->C; c++) {
+        float *dc = dx + (size_t)c * plane;
+        for (int ki = 0; ki < a->KH; ki++) {
+            for (int kj = 0; kj < a->KW; kj++) {
+                float *r = col + (size_t)((c * a->KH + ki) * a->KW + kj) * ld;
+                shift_span sp = shift_of(a, ki, kj, oh0, oh1);
+                if (sp.oh_hi <= sp.oh_lo) continue;
+                zero_wrapped(a, &sp, kj, oh0, r);
+                const float *d = r + (size_t)(sp.oh_lo - oh0) * W;
+                float *o = dc + (long)sp.oh_lo * W + sp.s;
+                for (long t = sp.t_lo; t < sp.t_hi; t++) o[t] += d[t];
+            }
+        }
+    }
+}
+
+/* col of output rows [oh0, oh1) (K rows, row stride ld) from x_n, zero outside the image. */
+static void im2col(const conv_attr *a, const float *x, float *col, size_t ld, int oh0, int oh1)
+{
+    const int H = a->H, W = a->W, OW = a->OW;
+    if (same_width(a)) { im2col_same(a, x, col, ld, oh0, oh1); return; }
+    for (int c = 0; c < a->C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        for (int ki = 0; ki < a->KH; ki++) {
+            for (int kj = 0; kj < a->KW; kj++) {
+                float *row = col + (size_t)((c * a->KH + ki) * a->KW + kj) * ld;
+                int lo, hi;
+                valid_cols(a, kj, &lo, &hi);
+                for (int oh = oh0; oh < oh1; oh++) {
+                    float *r = row + (size_t)(oh - oh0) * OW;
+                    int ih = oh * a->sh - a->ph + ki;
+                    if (ih < 0 || ih >= H) {   /* a loop, not memset: rows are often short */
+                        for (int ow = 0; ow < OW; ow++) r[ow] = 0;
+                        continue;
+                    }
+                    const float *xr = xc + (size_t)ih * W - a->pw + kj;
+                    for (int ow = 0; ow < lo; ow++) r[ow] = 0;
+                    if (a->sw == 1) {
+                        for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) r[ow] = xr[ow * a->sw];
+                    }
+                    for (int ow = hi; ow < OW; ow++) r[ow] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* dx_n (C, H, W) += col2im(col of rows [oh0, oh1)), row stride ld; col is scratch and may
+ * be clobbered. */
+static void col2im_add(const conv_attr *a, float *col, size_t ld, float *dx, int oh0, int oh1)
+{
+    const int H = a->H, W = a->W, OW = a->OW;
+    if (same_width(a)) { col2im_same_add(a, col, ld, dx, oh0, oh1); return; }
+    for (int c = 0; c < a->C; c++) {
+        float *dc = dx + (size_t)c * H * W;
+        for (int ki = 0; ki < a->KH; ki++) {
+            for (int kj = 0; kj < a->KW; kj++) {
+                const float *row = col + (size_t)((c * a->KH + ki) * a->KW + kj) * ld;
+                int lo, hi;
+                valid_cols(a, kj, &lo, &hi);
+                for (int oh = oh0; oh < oh1; oh++) {
+                    int ih = oh * a->sh - a->ph + ki;
+                    if (ih < 0 || ih >= H) continue;
+                    const float *r = row + (size_t)(oh - oh0) * OW;
+                    float *dr = dc + (size_t)ih * W - a->pw + kj;
+                    if (a->sw == 1) {
+                        for (int ow = lo; ow < hi; ow++) dr[ow] += r[ow];
+                    } else {
+                        for (int ow = lo; ow < hi; ow++) dr[ow * a->sw] += r[ow];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Group of g > 1 examples from n0: their whole col matrices side by side (K x g*P) in ws. */
+static void group_cols(const conv_attr *a, const float *x, float *ws, int n0, int g)
+{
+    const size_t xs = (size_t)a->C * a->H * a->W, cols = (size_t)g * a->P;
+    for (int e = 0; e < g; e++) im2col(a, x + (size_t)(n0 + e) * xs, ws + (size_t)e * a->P, cols, 0, a->OH);
+}
+
+/* Columns of one thread's col workspace: a group's g*P, or one chunk's R*OW. */
+static size_t ws_cols(const conv_attr *a) { return a->G > 1 ? (size_t)a->G * a->P : (size_t)a->R * a->OW; }
+
+/* Output rows [oh0, oh1) of chunk ci of one example. */
+static void chunk_rows(const conv_attr *a, int ci, int *oh0, int *oh1)
+{
+    *oh0 = ci * a->R;
+    *oh1 = *oh0 + a->R < a->OH ? *oh0 + a->R : a->OH;
+}
+
+static void conv_fwd_group(const conv_attr *a, const float *x, const float *w, const float *b, float *y,
+                           float *ws, float *ybuf, int gi)
+{
+    const int O = a->O, K = a->K, P = a->P;
+    const int n0 = gi * a->G, g = a->N - n0 < a->G ? a->N - n0 : a->G, cols = g * P;
+    if (g == 1) {
+        const float *xn = x + (size_t)n0 * a->C * a->H * a->W;
+        float *yn = y + (size_t)n0 * O * P;
+        float beta = 0.0f;
+        if (b) {
+            for (int o = 0; o < O; o++)
+                for (int p = 0; p < P; p++) yn[(size_t)o * P + p] = b[o];
+            beta = 1.0f;
+        }
+        if (a->pointwise) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, P, K, 1.0f, w, K, xn, P, beta, yn, P);
+            return;
+        }
+        for (int ci = 0; ci < a->n_chunks; ci++) {   /* output rows in cache-sized chunks */
+            int oh0, oh1;
+            chunk_rows(a, ci, &oh0, &oh1);
+            const int cc = (oh1 - oh0) * a->OW;
+            im2col(a, xn, ws, (size_t)cc, oh0, oh1);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, cc, K, 1.0f, w, K, ws, cc, beta,
+                        yn + (size_t)oh0 * a->OW, P);
+        }
+        return;
+    }
+    group_cols(a, x, ws, n0, g);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, O, cols, K, 1.0f, w, K, ws, cols, 0.0f, ybuf, cols);
+    for (int e = 0; e < g; e++) {   /* scatter (O, g*P) -> (g, O, P), adding the bias */
+        float *yn = y + (size_t)(n0 + e) * O * P;
+        for (int o = 0; o < O; o++) {
+            const float *src = ybuf + (size_t)o * cols + (size_t)e * P;
+            float bo = b ? b[o] : 0.0f;
+            for (int p = 0; p < P; p++) yn[(size_t)o * P + p] = src[p] + bo;
+        }
+    }
+}
+
+static void conv_forward(amt_graph *g, amt_node *n)
+{
+    (void)g;
+    const conv_attr *a = n->attr;
+    const float *x = n->in[0]->data, *w = n->in[1]->data;
+    const float *b = n->n_in > 2 ? n->in[2]->data : NULL;
+    float *y = n->out->data;
+    int nt = batch_threads(a);
+    const size_t wsz = (size_t)a->K * ws_cols(a), ysz = (size_t)a->O * a->G * a->P;
+    if (nt == 1) {
+        for (int i = 0; i < a->n_groups; i++) conv_fwd_group(a, x, w, b, y, a->ws, a->ybuf, i);
+        return;
+    }
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int i = 0; i < a->n_groups; i++) {
+        int t = thread_id();
+        conv_fwd_group(a, x, w, b, y, a->ws ? a->ws + t * wsz : NULL, a->ybuf ? a->ybuf + t * ysz : NULL, i);
+    }
+}
+
+/* Sum of r[0..n) in double, in SUM_LANES interleaved partial sums so the additions
+ * pipeline and vectorise (one accumulator is latency-bound: it cost ~10 % of the
+ * transcriber's conv backward); a fixed order, so deterministic. */
+#define SUM_LANES 16
+static double row_sum(const float *r, int n)
+{
+    double acc[SUM_LANES] = {0};
+    int k = 0;
+    for (; k + SUM_LANES <= n; k += SUM_LANES)
+        for (int j = 0; j < SUM_LANES; j++) acc[j] += r[k + j];
+    for (; k < n; k++) acc[0] += r[k];
+    double s = 0;
+    for (int j = 0; j < SUM_LANES; j++) s += acc[j];
+    return s;
+}
+
+/* Backward of group gi: partial dW (beta 1), partial db, dx. */
+static void conv_bwd_group(const conv_attr *a, const float *x, const float *w, const float *dy,
+                           float *dwp, double *dbp, float *dx, float *ws, float *ybuf, int gi)
+{
+    const int O = a->O, K = a->K, P = a->P;
+    const int n0 = gi * a->G, g = a->N - n0 < a->G ? a->N - n0 : a->G, cols = g * P;
+    const size_t xs = (size_t)a->C * a->H * a->W;
+    const float *dyg = dy + (size_t)n0 * O * P;
+    if (g > 1) {   /* gather (g, O, P) -> (O, g*P) */
+        for (int e = 0; e < g; e++)
+            for (int o = 0; o < O; o++)
+                memcpy(ybuf + (size_t)o * cols + (size_t)e * P, dy + ((size_t)(n0 + e) * O + o) * P, (size_t)P * sizeof(float));
+        dyg = ybuf;
+    }
+    if (dbp)
+        for (int o = 0; o < O; o++) dbp[o] += row_sum(dyg + (size_t)o * cols, cols);
+    if (g == 1) {
+        const float *xn = x + (size_t)n0 * xs;
+        float *dxn = dx ? dx + (size_t)n0 * xs : NULL;
+        if (a->pointwise) {
+            if (dwp) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, K, P, 1.0f, dyg, P, xn, P, 1.0f, dwp, K);
+            if (dxn) cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, P, O, 1.0f, w, K, dyg, P, 1.0f, dxn, P);
+            return;
+        }
+        for (int ci = 0; ci < a->n_chunks; ci++) {
+            int oh0, oh1;
+            chunk_rows(a, ci, &oh0, &oh1);
+            const int cc = (oh1 - oh0) * a->OW;
+            const float *dyc = dyg + (size_t)oh0 * a->OW;
+            if (dwp) {
+                im2col(a, xn, ws, (size_t)cc, oh0, oh1);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, K, cc, 1.0f, dyc, P, ws, cc, 1.0f, dwp, K);
+            }
+            if (dxn) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cc, O, 1.0f, w, K, dyc, P, 0.0f, ws, cc);
+                col2im_add(a, ws, (size_t)cc, dxn, oh0, oh1);
+            }
+        }
+        return;
+    }
+    if (dwp) {
+        group_cols(a, x, ws, n0, g);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, O, K, cols, 1.0f, dyg, cols, ws, cols, 1.0f, dwp, K);
+    }
+    if (dx) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, cols, O, 1.0f, w, K, dyg, cols, 0.0f, ws, cols);
+        for (int e = 0; e < g; e++) col2im_add(a, ws + (size_t)e * P, cols, dx + (size_t)(n0 + e) * xs, 0, a->OH);
+    }
+}
+
+static void conv_backward(amt_graph *g, amt_node *n)
+{
+    (void)g;
+    conv_attr *a = n->attr;
+    amt_tensor *X = n->in[0], *Wt = n->in[1], *B = n->n_in > 2 ? n->in[2] : NULL;
+    const float *dy = n->out->grad;
+    float *dx = X->grad;
+    int want_dw = Wt->grad != NULL && a->dw_part;
+    int want_db = B && B->grad && a->db_part;
+    const size_t OK = (size_t)a->O * a->K;
+    const size_t wsz = (size_t)a->K * ws_cols(a), ysz = (size_t)a->O * a->G * a->P;
+    int nt = batch_threads(a);
+    if (want_db) memset(a->db_part, 0, (size_t)nt * a->O * sizeof(double));
+    if (nt == 1) {   /* one thread accumulates dW straight into the gradient */
+        for (int i = 0; i < a->n_groups; i++)
+            conv_bwd_group(a, X->data, Wt->data, dy, want_dw ? Wt->grad : NULL, want_db ? a->db_part : NULL,
+                           dx, a->ws, a->ybuf, i);
+        want_dw = 0;
+    } else {
+        if (want_dw) memset(a->dw_part, 0, (size_t)nt * OK * sizeof(float));
+        #pragma omp parallel for num_threads(nt) schedule(static)
+        for (int i = 0; i < a->n_groups; i++) {
+            int t = thread_id();
+            conv_bwd_group(a, X->data, Wt->data, dy, want_dw ? a->dw_part + t * OK : NULL,
+                           want_db ? a->db_part + (size_t)t * a->O : NULL, dx,
+                           a->ws ? a->ws + t * wsz : NULL, a->ybuf ? a->ybuf + t * ysz : NULL, i);
+        }
+    }
+    /* reduce the partials in thread order */
+    if (want_dw) {
+        float *gw = Wt->grad;
+        for (size_t k = 0; k < OK; k++) {
+            float s = a->dw_part[k];
+            for (int t = 1; t < nt; t++) s += a->dw_part[(size_t)t * OK + k];
+            gw[k] += s;
+        }
+    }
+    if (want_db) {
+        for (int o = 0; o < a->O; o++) {
+            double s = a->db_part[o];
+            for (int t = 1; t < nt; t++) s += a->db_part[(size_t)t * a->O + o];
+            B->grad[o] += (float)s;
+        }
+    }
+}
+
+static const amt_op conv2d_op = {"conv2d", conv_forward, conv_backward};
+
+amt_tensor *amt_conv2d(amt_graph *g, amt_tensor *x, amt_tensor *w, amt_tensor *b,
+                       int stride_h, int stride_w, int pad_h, int pad_w)
+{
+    if (!x || !w) { g->broken = 1; return NULL; }
+    char s1[64], s2[64];
+    if (x->ndim != 4) return amt_graph_fail(g, AMT_EINVAL, "conv2d: input must be (N, C, H, W), got %s", amt_shape_str(x, s1, sizeof s1));
+    if (w->ndim != 4) return amt_graph_fail(g, AMT_EINVAL, "conv2d: weight must be (O, C, KH, KW), got %s", amt_shape_str(w, s1, sizeof s1));
+    if (w->shape[1] != x->shape[1])
+        return amt_graph_fail(g, AMT_EINVAL, "conv2d: weight %s expects %d input channels, input %s has %d",
+                              amt_shape_str(w, s1, sizeof s1), w->shape[1], amt_shape_str(x, s2, sizeof s2), x->shape[1]);
+    if (stride_h < 1 || stride_w < 1 || pad_h < 0 || pad_w < 0)
+        return amt_graph_fail(g, AMT_EINVAL, "conv2d: stride (%d, %d) must be >= 1 and padding (%d, %d) >= 0", stride_h, stride_w, pad_h, pad_w);
+    if (b && (b->ndim != 1 || b->shape[0] != w->shape[0]))
+        return amt_graph_fail(g, AMT_EINVAL, "conv2d: bias %s must be (%d)", amt_shape_str(b, s1, sizeof s1), w->shape[0]);
+    conv_attr *a = amt_graph_alloc(g, sizeof *a);
+    if (!a) return NULL;
+    a->N = x->shape[0]; a->C = x->shape[1]; a->H = x->shape[2]; a->W = x->shape[3];
+    a->O = w->shape[0]; a->KH = w->shape[2]; a->KW = w->shape[3];
+    a->sh = stride_h; a->sw = stride_w; a->ph = pad_h; a->pw = pad_w;
+    int eh = a->H + 2 * pad_h - a->KH, ew = a->W + 2 * pad_w - a->KW;
+    if (eh < 0 || ew < 0)
+        return amt_graph_fail(g, AMT_EINVAL, "conv2d: kernel %dx%d larger than padded input %dx%d",
+                              a->KH, a->KW, a->H + 2 * pad_h, a->W + 2 * pad_w);
+    a->OH = eh / stride_h + 1;
+    a->OW = ew / stride_w + 1;
+    a->K = a->C * a->KH * a->KW;
+    a->P = a->OH * a->OW;
+    a->pointwise = a->KH == 1 && a->KW == 1 && stride_h == 1 && stride_w == 1 && pad_h == 0 && pad_w == 0;
+    a->nthreads = max_threads();
+    if (a->nthreads < 1) a->nthreads = 1;
+    /* examples per GEMM: enough columns, and a number of groups that splits evenly */
+    a->G = 1;
+    if (a->P < CONV_GROUP_COLS && a->N > 1) {
+        int g0 = (CONV_GROUP_COLS + a->P - 1) / a->P;
+        int ng = (a->N + g0 - 1) / g0;
+        if (a->N >= a->nthreads) ng = (ng + a->nthreads - 1) / a->nthreads * a->nthreads;
+        a->G = (a->N + ng - 1) / ng;
+    }
+    a->n_groups = (a->N + a->G - 1) / a->G;
+    /* a large output is done in chunks of output rows so the col chunk stays in cache */
+    a->R = a->OH;
+    if (a->G == 1 && a->P > CONV_CHUNK_COLS + CONV_CHUNK_COLS / 2) {
+        a->R = CONV_CHUNK_COLS / a->OW;
+        if (a->R < 1) a->R = 1;
+    }
+    a->n_chunks = (a->OH + a->R - 1) / a->R;
+    int shape[4] = {a->N, a->O, a->OH, a->OW};
+    amt_tensor *in[3] = {x, w, b};
+    int n_in = b ? 3 : 2;
+    amt_tensor *y = amt_graph_output(g, 4, shape, n_in, in);
+    if (!y) return NULL;
+    int need_bwd = y->grad != NULL;
+    if (!a->pointwise || a->G > 1) {
+        a->ws = amt_graph_floats(g, (size_t)a->nthreads * a->K * ws_cols(a));
+        if (!a->ws) return NULL;
+    }
+    if (a->G > 1) {
+        a->ybuf = amt_graph_floats(g, (size_t)a->nthreads * a->O * a->G * a->P);
+        if (!a->ybuf) return NULL;
+    }
+    if (need_bwd && w->requires_grad) {
+        a->dw_part = amt_graph_floats(g, (size_t)a->nthreads * a->O * a->K);
+        if (!a->dw_part) return NULL;
+    }
+    if (need_bwd && b && b->requires_grad) {
+        a->db_part = amt_graph_alloc(g, (size_t)a->nthreads * a->O * sizeof(double));
+        if (!a->db_part) return NULL;
+    }
+    return amt_graph_node(g, &conv2d_op, y, n_in, in, a) ? y : NULL;
+}
