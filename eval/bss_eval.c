@@ -23,6 +23,7 @@
  * FFTs of different signals run in parallel (OpenMP); each FFT and every sum is done by
  * one thread in a fixed order, so results do not depend on the thread count. */
 #include "eval/bss_eval.h"
+#include "audio/stft.h"
 
 #include <fftw3.h>
 #include <lapacke.h>
