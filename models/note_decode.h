@@ -1,0 +1,79 @@
+/* models/note_decode.h: from frame / onset / velocity probabilities (frames x 88, row t =
+ * frame t at t / fps seconds, column k = MIDI pitch lowest_pitch + k) to notes, and the
+ * tuning of the two thresholds on validation data.
+ *
+ * Decoding, per pitch column (pitches outside [min_pitch, max_pitch] are skipped):
+ *   - onset peak at t: onset[t] >= onset_threshold, onset[t] > onset[t-1] (or t = 0) and
+ *     onset[t] >= onset[t+1] (or t last): on a plateau the first frame is the peak.
+ *   - a note starts at every onset peak; a note already sounding on that pitch ends there
+ *     (repeated notes).
+ *   - frame-started notes: when no note is sounding and frame[t] >= frame_threshold with
+ *     frame[t-1] < frame_threshold (or t = 0), a note starts at t if onset_support >= 0 and
+ *     some onset[u] >= onset_threshold * AMT_DECODE_SUPPORT_RATIO for |u - t| <= onset_support
+ *     (the onset head saw something just below its threshold). Without an onset head
+ *     (onset == NULL) every such rise starts a note.
+ *   - a sounding note started at t0 continues at frame t while frame[t] >= frame_threshold
+ *     or t is in its onset run (onset[t0..t] all >= onset_threshold); it ends at the first
+ *     frame where neither holds, at the next onset peak of its pitch, or at the end.
+ *   - a note of frames [t0, t1) has onset t0 / fps and offset t1 / fps seconds; it is dropped
+ *     when (t1 - t0) / fps * 1000 < min_note_ms (milliseconds);
+ *     velocity = round(velocity[t0] * 127) clamped to 1..127 (64 without a velocity head);
+ *     confidence = mean of frame[t0..t1).
+ * Notes come out sorted (amt_notes_sort), program 0 (piano), channel/track -1.
+ *
+ * Frame (piano-roll) output: every maximal run of frames t0..t1-1 with frame >= threshold
+ * of an in-range pitch becomes a "note" [t0 / fps, t1 / fps) (no minimum length): fed to
+ * amt_transcription_frame_scores at rate fps it gives exactly the thresholded roll. */
+#ifndef AMT_NOTE_DECODE_H
+#define AMT_NOTE_DECODE_H
+
+#include "audio/notes.h"
+
+#define AMT_DECODE_SUPPORT_RATIO 0.5f   /* fraction of onset_threshold that supports a frame rise */
+
+typedef struct amt_decode_opts {
+    double fps;              /* frames per second of the rolls (100) */
+    float onset_threshold;   /* probability (0.5) */
+    float frame_threshold;   /* probability (0.5) */
+    double min_note_ms;      /* milliseconds (30) */
+    int min_pitch, max_pitch;/* MIDI, inclusive (21, 108) */
+    int lowest_pitch;        /* MIDI pitch of column 0 (21) */
+    int keys;                /* columns of the rolls (88) */
+    int onset_support;       /* frames each side for frame-started notes; -1 = never (2) */
+} amt_decode_opts;
+
+void amt_decode_opts_default(amt_decode_opts *o);
+/* Checks the options (fps > 0, thresholds in (0, 1], min_note_ms >= 0, pitches in 0..127
+ * and min <= max, keys >= 1): AMT_EINVAL naming the field. */
+int amt_decode_opts_check(const amt_decode_opts *o);
+
+/* Notes of the rolls (n_frames x keys each); onset and velocity may be NULL (see above).
+ * out is emptied first (amt_notes_clear), then filled. */
+int amt_note_decode(const float *frame, const float *onset, const float *velocity, long n_frames,
+                    const amt_decode_opts *o, amt_notes *out);
+/* The thresholded frame roll as notes (see above); out emptied first. */
+int amt_note_decode_frames(const float *frame, long n_frames, const amt_decode_opts *o, amt_notes *out);
+
+/* One validation item for threshold tuning: its rolls (caller's memory) and reference notes. */
+typedef struct amt_decode_item {
+    const float *frame, *onset, *velocity;   /* n_frames x keys; onset/velocity may be NULL */
+    long n_frames;
+    const amt_notes *ref;
+} amt_decode_item;
+
+typedef struct amt_tune_result {
+    float onset_threshold, frame_threshold;   /* the best pair */
+    double note_f1;          /* note-onset F1 at the best pair (micro over items) */
+    double frame_f1;         /* frame F1 at the best frame threshold (micro) */
+} amt_tune_result;
+
+/* Grid search: every pair (onset_grid[i], frame_grid[j]) decodes all items with o's other
+ * options; the pair with the highest note-onset F1 (eval/transcription.h, onsets only,
+ * 50 ms, micro-averaged: matches, n_ref, n_est summed over items) wins, ties broken by the
+ * higher frame F1 (micro over items at frame rate o->fps), then by the earlier pair in grid
+ * order. Grids NULL = 0.05, 0.10, ..., 0.95 (n ignored). */
+int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
+                    const float *onset_grid, int n_onset, const float *frame_grid, int n_frame,
+                    amt_tune_result *out);
+
+#endif
