@@ -13,12 +13,14 @@
 
 #include "audio/audio_io.h"
 #include "audio/notes.h"
+#include "core/checkpoint.h"
 #include "core/error.h"
 #include "eval/bss_eval.h"
 #include "eval/classification.h"
 #include "eval/separation.h"
 #include "eval/transcription.h"
 #include "infer/cli.h"
+#include "infer/eval_model.h"
 
 #ifndef AMT_VERSION
 #define AMT_VERSION "unknown"
@@ -33,6 +35,7 @@ static int quiet;
 
 static const char *USAGE =
     "usage: amt-eval MODE [options]\n"
+    "       amt-eval --model CKPT --data DIR [--split test] [--out FILE.csv] [--json]\n"
     "Scores existing outputs against references (no model needed).\n"
     "\n"
     "modes:\n"
@@ -54,6 +57,12 @@ static const char *USAGE =
     "             set: single label). Predictions: lines 'relative_path,label' (labels\n"
     "             may repeat per path or be joined with ';'). Codes: cel cla flu gac gel\n"
     "             org pia sax tru vio voi.\n"
+    "\n"
+    "model mode:\n"
+    "  --model CKPT   a trained checkpoint (transcriber, separator or classifier): runs it\n"
+    "                 over the --split (test, train, val, all; default test) of the dataset\n"
+    "                 at --data (MAPS, MIR-1K or IRMAS layout) and scores it as above;\n"
+    "                 --out FILE.csv writes the per-item scores\n"
     "\n"
     "options:\n"
     "  --json         machine-readable output\n"
@@ -692,16 +701,51 @@ done:
     return rc;
 }
 
+/* ------------------------------------------------------------ model mode */
+
+/* amt-eval --model CKPT --data DIR [--split test] [--out FILE.csv]: dispatches on the
+ * checkpoint's model kind to infer/eval_KIND.c. */
+static int mode_model(amt_cli_opt *o, int nopt, int json)
+{
+    static const char *const scoring_only[] = { "ref", "est", "pred", "frame-rate", "onset-tolerance",
+                                                "offset-ratio", "offset-min", NULL };
+    for (int i = 0; scoring_only[i]; i++)
+        if (amt_cli_find(o, nopt, scoring_only[i])->set) {
+            fprintf(stderr, "amt-eval: option --%s does not apply with --model (see amt-eval --help)\n", scoring_only[i]);
+            return AMT_EXIT_USAGE;
+        }
+    amt_eval_model_opts mo = { amt_cli_find(o, nopt, "model")->value, amt_cli_find(o, nopt, "data")->value,
+                               amt_cli_find(o, nopt, "split")->value, amt_cli_find(o, nopt, "out")->value,
+                               json, quiet };
+    if (!mo.data) return usage_error("%s--model needs --data DIR", "");
+    if (!mo.split) mo.split = "test";
+    if (strcmp(mo.split, "test") && strcmp(mo.split, "train") && strcmp(mo.split, "val") && strcmp(mo.split, "all"))
+        return usage_error("--split '%s' is not one of test, train, val, all", mo.split);
+    amt_ckpt_info info;
+    memset(&info, 0, sizeof info);
+    if (amt_checkpoint_read_info(mo.model, &info) != AMT_OK) return fail();
+    char kind[AMT_CKPT_MODEL_MAX];
+    snprintf(kind, sizeof kind, "%s", info.model);
+    amt_ckpt_info_free(&info);
+    if (!strcmp(kind, "transcriber")) return amt_eval_transcriber(&mo);
+    if (!strcmp(kind, "separator")) return amt_eval_separator(&mo);
+    if (!strcmp(kind, "classifier")) return amt_eval_classifier(&mo);
+    fprintf(stderr, "amt-eval: %s: unknown model kind '%s' (expected transcriber, separator or classifier)\n", mo.model, kind);
+    return AMT_EXIT_FAIL;
+}
+
 /* ----------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
 {
+    amt_cli_wait_policy(argv);
     amt_cli_opt opts[] = {
         { "ref", 0, 1, NULL, 0 }, { "est", 0, 1, NULL, 0 }, { "pred", 0, 1, NULL, 0 },
         { "frame-rate", 0, 1, NULL, 0 }, { "onset-tolerance", 0, 1, NULL, 0 },
         { "offset-ratio", 0, 1, NULL, 0 }, { "offset-min", 0, 1, NULL, 0 },
         { "json", 0, 0, NULL, 0 }, { "quiet", 'q', 0, NULL, 0 }, { "help", 'h', 0, NULL, 0 },
-        { "version", 0, 0, NULL, 0 },
+        { "version", 0, 0, NULL, 0 }, { "model", 0, 1, NULL, 0 }, { "data", 0, 1, NULL, 0 },
+        { "split", 0, 1, NULL, 0 }, { "out", 0, 1, NULL, 0 },
     };
     int nopt = (int)(sizeof opts / sizeof opts[0]);
     const char *pos[MAX_POS];
@@ -715,6 +759,10 @@ int main(int argc, char **argv)
     if (amt_cli_find(opts, nopt, "version")->set) { printf("amt-eval %s\n", AMT_VERSION); return AMT_EXIT_OK; }
     quiet = amt_cli_find(opts, nopt, "quiet")->set > 0;
     int json = amt_cli_find(opts, nopt, "json")->set > 0;
+    if (amt_cli_find(opts, nopt, "model")->set) {
+        if (npos > 0) return usage_error("--model takes no MODE (got '%s')", pos[0]);
+        return mode_model(opts, nopt, json);
+    }
     if (npos == 0) return usage_error("%smissing MODE (notes, separation or labels)", "");
     if (npos > 1) return usage_error("unexpected argument '%s'", pos[1]);
     const char *mode = pos[0];

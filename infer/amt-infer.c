@@ -212,6 +212,7 @@ static void print_summary(const char *input, const amt_pipeline_result *r)
 
 int main(int argc, char **argv)
 {
+    amt_cli_wait_policy(argv);
     amt_cli_opt opts[] = {
         {"out", 'o', 1, NULL, 0},           {"stages", 0, 1, NULL, 0},          {"models", 0, 1, NULL, 0},
         {"threads", 0, 1, NULL, 0},         {"onset-threshold", 0, 1, NULL, 0}, {"frame-threshold", 0, 1, NULL, 0},

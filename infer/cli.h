@@ -58,4 +58,12 @@ void amt_json_number(void *file, double v);
 /* Prints s as a JSON string with escapes. */
 void amt_json_string(void *file, const char *s);
 
+
+/* Call first in a tool's main. Unless OMP_WAIT_POLICY is set, re-executes the tool once
+ * with OMP_WAIT_POLICY=passive: libgomp (shared by our loops and OpenBLAS) reads the policy
+ * only when it loads, and spinning waits made 2-thread runs 1.3-12x slower when other
+ * processes share the cores (bench/compare_torch.py --passive-ab). Set OMP_WAIT_POLICY
+ * yourself (e.g. active) to keep that. Returns normally when no re-exec happens. */
+void amt_cli_wait_policy(char **argv);
+
 #endif

@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "datasets/synth.h"
+#include "infer/cli.h"
 
 #ifndef AMT_VERSION
 #define AMT_VERSION "0.0.0"
@@ -74,6 +75,7 @@ static void progress(void *ud, long done, long total, double audio_s)
 
 int main(int argc, char **argv)
 {
+    amt_cli_wait_policy(argv);
     amt_synth_cfg cfg;
     amt_synth_defaults(&cfg);
     prog pr = {0, isatty(2), now_s(), 0};

@@ -55,6 +55,7 @@ static int usage_error(const char *msg)
 
 int main(int argc, char **argv)
 {
+    amt_cli_wait_policy(argv);
     /* --set may repeat: collect those first, hand the rest to amt_cli_parse */
     const char *sets[MAX_SETS];
     int nset = 0, nrest = 0;
