@@ -1,6 +1,7 @@
 /* datasets/mir1k.c: MIR-1K loader (see mir1k.h). */
 #include "datasets/mir1k.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "audio/audio_io.h"
 #include "audio/resample.h"
 #include "core/error.h"
+#include "core/rng.h"
 
 #define MIR1K_DEFAULT_TEST_FRACTION 0.2
 
@@ -243,5 +245,28 @@ int amt_mir1k_load_item(void *ud, int item, float **feat, float **tgt, long *fra
     free(mix); free(mus); free(voc);
     if (rc) { free(*feat); free(*tgt); *feat = *tgt = NULL; return rc; }
     *frames = F;
+    return AMT_OK;
+}
+
+#define MIR1K_VAL_SALT 0x5e9a7a11c0ffee01ULL   /* mixes the seed for the validation choice */
+
+/* Marks which of n training clips of one root are held out for validation: a seeded
+ * permutation's first round(fraction * n) (at least 1 when fraction > 0 and n >= 2).
+ * Used by training (train/kind_separator.c) and evaluation (--split val / train). */
+int amt_mir1k_val_choice(int n, double fraction, uint64_t seed, unsigned char *is_val)
+{
+    memset(is_val, 0, (size_t)(n > 0 ? n : 0));
+    if (n < 2 || fraction <= 0) return AMT_OK;
+    int nv = (int)lround(fraction * n);
+    if (nv < 1) nv = 1;
+    if (nv > n - 1) nv = n - 1;
+    int *perm = malloc(sizeof(int) * (size_t)n);
+    if (!perm) return amt_error(AMT_ENOMEM, "mir1k: out of memory");
+    for (int i = 0; i < n; i++) perm[i] = i;
+    amt_rng r;
+    amt_rng_seed(&r, seed ^ MIR1K_VAL_SALT);
+    amt_rng_shuffle_int(&r, perm, n);
+    for (int i = 0; i < nv; i++) is_val[perm[i]] = 1;
+    free(perm);
     return AMT_OK;
 }

@@ -68,4 +68,9 @@ void amt_mir1k_label_path(const amt_mir1k *ds, int i, const char *sub, const cha
 typedef struct amt_mir1k_loader { const amt_mir1k *ds; amt_featurizer *fz; } amt_mir1k_loader;
 int amt_mir1k_load_item(void *ud, int item, float **feat, float **tgt, long *frames);
 
+/* Marks which of n training clips of one root are held out for validation (is_val: n
+ * bytes): the first round(fraction * n) of a permutation seeded by seed (at least 1 when
+ * fraction > 0 and n >= 2, never all). */
+int amt_mir1k_val_choice(int n, double fraction, uint64_t seed, unsigned char *is_val);
+
 #endif

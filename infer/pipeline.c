@@ -423,7 +423,8 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
     if (rc) goto done;
     if (!(st & AMT_STAGE_SEPARATE)) res->frames = accb.n;
     else res->t_separate = now_s() - t0;
-    res->seconds = (double)accb.n / info.rate;
+    /* with separation only, nothing is kept in accb: count the frames separation read */
+    res->seconds = (double)(res->frames > 0 ? res->frames : accb.n) / info.rate;
 
     /* 2. classification of the accompaniment */
     if (st & AMT_STAGE_CLASSIFY) {

@@ -46,14 +46,15 @@ static void test_config_file(void)
     amt_separator_config c, d;
     int rc = amt_separator_config_read(cfg, &c);
     CHECK_MSG(rc == AMT_OK, "%s", amt_errmsg());
-    CHECK_MSG(amt_config_check_unused(cfg) == AMT_OK, "%s", amt_errmsg());
+    /* [train]/[data]/[optim] keys beyond the model's are read by train/kind_separator.c and
+     * the training loop; the whole file is checked there (amt-train rejects unused keys) */
     amt_config_free(cfg);
     amt_separator_config_default(&d);
     CHECK(c.hidden == 256 && c.layers == 2 && !c.bidirectional && c.n_fft == 1024 && c.hop == 256);
     CHECK(c.rate == 16000 && !c.log && c.context == 0 && c.batch == 16 && c.seq_frames == 100);
     CHECK_NEAR(c.gamma, 0.05, 1e-7);
     CHECK_NEAR(c.eps, 1e-8, 1e-15);
-    CHECK(c.split == AMT_SEP_SPLIT_HUANG && strcmp(c.data_dir, "data/mir1k") == 0);
+    CHECK(c.split == AMT_SEP_SPLIT_HUANG && strncmp(c.data_dir, "data/mir1k-train", 16) == 0);
     CHECK(c.optim.kind == AMT_OPTIM_ADAM && fabs(c.optim.clip_norm - 5) < 1e-12);
     CHECK(c.block_frames == d.block_frames && c.overlap_frames == d.overlap_frames && c.segment_frames == d.segment_frames);
 }

@@ -5,12 +5,15 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "train/kinds.h"
 
 #define MAX_KINDS 32
 
 /* To add a model kind: include its header and list its amt_model_kind here. */
 static const amt_model_kind *const KINDS[] = {
-    /* &amt_transcriber_kind, (models/transcriber.h) */
+    &amt_transcriber_kind,
+    &amt_separator_kind,
+    &amt_classifier_kind,
     NULL,
 };
 

@@ -1,0 +1,251 @@
+/* tests/test_train_classifier.c: the instrument classifier end to end through the tools
+ * (from $AMT_BIN, default bin/): amt-synth renders a tiny IRMAS-layout set (11 training
+ * clips of 3 s, one per class, plus its testing part), amt-train trains a tiny ConvNet for
+ * 24 steps with every augmentation on and the float16 export, and amt-eval --model scores
+ * it. Checks: the loss falls, best/last checkpoints, the log and the float16 export exist
+ * and the export evaluates like best.h5; the same seed gives the same losses whether the
+ * spectrogram cache is on or off; amt-eval prints accuracy, per-class recall, micro/macro
+ * F1 and the confusion matrix (table and JSON), writes the per-clip CSV and the confusion
+ * PNG; the shipped configs/classifier.ini is accepted unchanged (one tiny step); bad data
+ * folders give one line naming the folder. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "audio/picture.h"
+#include "tests/test.h"
+
+static char tmp[256];
+static char bin[512];
+static char cwd[400];
+static char out_s[65536], err_s[8192];
+static int rendered, trained;
+
+/* Runs "BIN/tool args" in tmp; fills out_s/err_s; returns the exit code (-1 if it crashed). */
+static int run(const char *tool, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/%s' %s >stdout 2>stderr", tmp, bin, tool, args);
+    int st = system(cmd);
+    char p[512];
+    out_s[0] = err_s[0] = '\0';
+    snprintf(p, sizeof p, "%s/stdout", tmp);
+    FILE *f = fopen(p, "r");
+    if (f) { size_t n = fread(out_s, 1, sizeof out_s - 1, f); out_s[n] = '\0'; fclose(f); }
+    snprintf(p, sizeof p, "%s/stderr", tmp);
+    f = fopen(p, "r");
+    if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
+    if (st == -1 || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static int exists(const char *rel)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, rel);
+    return access(p, R_OK) == 0;
+}
+
+/* The number after key at or after the first occurrence of from (NAN when absent). */
+static double json_num(const char *text, const char *from, const char *key)
+{
+    const char *p = from ? strstr(text, from) : text;
+    if (!p) return NAN;
+    p = strstr(p, key);
+    if (!p) return NAN;
+    p += strlen(key);
+    while (*p == '"' || *p == ':' || *p == ' ') p++;
+    return strtod(p, NULL);
+}
+
+/* The train_loss column (4th) of DIR/log.csv into loss (up to max rows); rows read. */
+static int read_losses(const char *dir, double *loss, int max)
+{
+    char p[512], line[1024];
+    snprintf(p, sizeof p, "%s/%s/log.csv", tmp, dir);
+    FILE *f = fopen(p, "r");
+    if (!f) return -1;
+    int n = 0;
+    if (!fgets(line, sizeof line, f) || !strstr(line, "train_loss") || !strstr(line, "val_accuracy")) { fclose(f); return -1; }
+    while (n < max && fgets(line, sizeof line, f)) {
+        char *c = line;
+        for (int k = 0; k < 3 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c) loss[n++] = strtod(c, NULL);
+    }
+    fclose(f);
+    return n;
+}
+
+static const char *TINY_INI =
+    "[model]\nkind = classifier\nchannels = 8, 16\nconvs_per_block = 1\ndense = 32\ndropout_conv = 0\ndropout_dense = 0\n"
+    "[features]\nn_mels = 32\n"
+    "[optim]\nlr = 0.003\n"
+    "[train]\nbatch = 8\nepochs = 4\nsteps_per_epoch = 6\nseed = 3\ndata_dir = train\nval_fraction = 0.2\n"
+    "gain_db = 6\neq_db = 6\nshift_bands = 1\ncache_mb = 0\nexport_fp16 = run/model16.h5\n"
+    "[infer]\nbatch = 4\n";
+
+static int tools_ok(void)
+{
+    const char *tools[] = {"amt-synth", "amt-train", "amt-eval"};
+    for (int i = 0; i < 3; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", bin, tools[i]);
+        if (access(p, X_OK) != 0) {
+            CHECK_MSG(0, "%s not found: build the tools first (make tools) or set AMT_BIN", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_render(void)
+{
+    if (!tools_ok()) return;
+    int rc = run("amt-synth", "irmas --out train --count 11 --seed 1 --threads 1 -q");
+    CHECK_MSG(rc == 0, "amt-synth exit %d: %s", rc, err_s);
+    char p[512];
+    snprintf(p, sizeof p, "%s/tiny.ini", tmp);
+    FILE *f = fopen(p, "w");
+    REQUIRE(f);
+    fputs(TINY_INI, f);
+    fclose(f);
+    rendered = exists("train/IRMAS-TrainingData/pia") && exists("train/IRMAS-TrainingData/voi");
+    CHECK(rendered);
+}
+
+static void test_train_and_eval(void)
+{
+    if (!rendered) SKIP("no tiny render (see test_render)");
+    int rc = run("amt-train", "tiny.ini --threads 1 -q --out run");
+    CHECK_MSG(rc == 0, "amt-train exit %d: %s", rc, err_s);
+    CHECK(exists("run/best.h5") && exists("run/last.h5") && exists("run/log.csv") && exists("run/model16.h5"));
+    double loss[8];
+    int n = read_losses("run", loss, 8);
+    REQUIRE(n == 4);
+    CHECK_MSG(loss[3] < loss[0], "train loss %g (epoch 1) -> %g (epoch 4)", loss[0], loss[3]);
+    trained = exists("run/best.h5");
+
+    rc = run("amt-eval", "--model run/best.h5 --data train --split all -q --out clips.csv");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    CHECK(strstr(out_s, "accuracy") && strstr(out_s, "recall") && strstr(out_s, "micro") && strstr(out_s, "macro"));
+    CHECK(strstr(out_s, "confusion (rows = true, columns = predicted)") && strstr(out_s, "multi-label"));
+    char p[512], line[1024];
+    snprintf(p, sizeof p, "%s/clips.csv", tmp);
+    FILE *f = fopen(p, "r");
+    REQUIRE(f);
+    int rows = 0;
+    while (fgets(line, sizeof line, f)) rows++;
+    fclose(f);
+    int nwav = 0;
+    {
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "find '%s/train' -name '*.wav' | wc -l", tmp);
+        FILE *pp = popen(cmd, "r");
+        if (pp) { if (fscanf(pp, "%d", &nwav) != 1) nwav = 0; pclose(pp); }
+    }
+    CHECK_MSG(nwav >= 11 && rows == nwav + 1, "%d CSV rows for %d clips", rows, nwav);
+    snprintf(p, sizeof p, "%s/clips.confusion.png", tmp);
+    amt_image im;
+    if (amt_image_read_png(p, &im) == 0) {
+        CHECK(im.w > 300 && im.h > 300);
+        amt_image_free(&im);
+    } else {
+        CHECK_MSG(0, "confusion PNG %s not readable", p);
+    }
+
+    /* JSON: the same numbers; the float16 export scores like best.h5 (same best epoch) */
+    rc = run("amt-eval", "--model run/best.h5 --data train --split all --json -q");
+    CHECK_MSG(rc == 0, "amt-eval --json exit %d: %s", rc, err_s);
+    double acc = json_num(out_s, "\"single_label\"", "\"accuracy\""), clips = json_num(out_s, NULL, "\"clips\"");
+    double f1 = json_num(out_s, "\"multi_label\"", "\"micro_f1\"");
+    CHECK(clips == nwav && acc >= 0 && acc <= 1 && f1 >= 0 && f1 <= 1);
+    CHECK(strstr(out_s, "\"rows_true_cols_pred\"") && strstr(out_s, "\"recall\""));
+    rc = run("amt-eval", "--model run/model16.h5 --data train --split all --json -q");
+    CHECK_MSG(rc == 0, "amt-eval fp16 exit %d: %s", rc, err_s);
+    double acc16 = json_num(out_s, "\"single_label\"", "\"accuracy\"");
+    CHECK_MSG(fabs(acc16 - acc) <= 1.0 / 11 + 1e-9, "float16 export accuracy %g vs best.h5 %g", acc16, acc);
+    /* the validation split exists and is scored */
+    rc = run("amt-eval", "--model run/best.h5 --data train --split val -q");
+    CHECK_MSG(rc == 0 && strstr(out_s, "split val"), "amt-eval --split val exit %d: %s", rc, err_s);
+
+    /* deterministic: the same seed with the spectrogram cache on gives the same losses */
+    rc = run("amt-train", "tiny.ini --threads 1 -q --out run2 --set train.cache_mb=64 --set train.export_fp16=run2/m16.h5");
+    CHECK_MSG(rc == 0, "amt-train (cached) exit %d: %s", rc, err_s);
+    double loss2[8];
+    REQUIRE(read_losses("run2", loss2, 8) == 4);
+    for (int i = 0; i < 4; i++) CHECK_MSG(loss2[i] == loss[i], "epoch %d loss %.17g vs %.17g", i + 1, loss2[i], loss[i]);
+}
+
+static void test_shipped_config(void)
+{
+    if (!rendered) SKIP("no tiny render (see test_render)");
+    char args[1024];
+    snprintf(args, sizeof args,
+             "'%s/configs/classifier.ini' --threads 1 -q --out ship --set train.data_dir=train --set train.epochs=1 "
+             "--set train.steps_per_epoch=1 --set train.batch=2",
+             cwd);
+    int rc = run("amt-train", args);
+    CHECK_MSG(rc == 0, "amt-train configs/classifier.ini exit %d: %s", rc, err_s);
+    CHECK(exists("ship/best.h5"));
+}
+
+static void test_bad_data(void)
+{
+    if (!tools_ok()) return;
+    if (!rendered) SKIP("no tiny render (see test_render)");
+    int rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=no_such_dir");
+    CHECK(rc == 1 || rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
+    CHECK(!exists("bad/last.h5"));
+    char p[512];
+    snprintf(p, sizeof p, "%s/empty", tmp);
+    mkdir(p, 0755);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=empty");
+    CHECK(rc == 1 || rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty") && strstr(err_s, "no IRMAS files"), "%s", err_s);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=");
+    CHECK(rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.data_dir"), "%s", err_s);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.eq_db=-1");
+    CHECK(rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.eq_db"), "%s", err_s);
+    if (trained) {
+        rc = run("amt-eval", "--model run/best.h5 --data no_such_dir -q");
+        CHECK(rc == 1);
+        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
+        rc = run("amt-eval", "--model run/best.h5 --data empty -q");
+        CHECK(rc == 1);
+        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty"), "%s", err_s);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    TEST_INIT(argc, argv);
+    const char *b = getenv("AMT_BIN");
+    if (!getcwd(cwd, sizeof cwd)) { fprintf(stderr, "getcwd failed\n"); return 1; }
+    b = b && *b ? b : "bin";
+    if (b[0] == '/') snprintf(bin, sizeof bin, "%s", b);
+    else snprintf(bin, sizeof bin, "%s/%s", cwd, b);
+    snprintf(tmp, sizeof tmp, "/tmp/amt_test_train_cls_XXXXXX");
+    if (!mkdtemp(tmp)) { fprintf(stderr, "cannot make a temporary directory\n"); return 1; }
+    RUN(test_render);
+    RUN(test_train_and_eval);
+    RUN(test_shipped_config);
+    RUN(test_bad_data);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+    return TEST_DONE();
+}

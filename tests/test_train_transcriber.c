@@ -1,0 +1,212 @@
+/* tests/test_train_transcriber.c: the transcriber end to end through the tools (from
+ * $AMT_BIN, default bin/): amt-synth renders a tiny MAPS-layout set (8 files of at most
+ * 3 s), amt-train trains a tiny transcriber for 3 epochs of 8 steps, and amt-eval --model
+ * scores it. Checks: the loss falls, best/last checkpoints, the log and the float16 export
+ * exist (the export holds the tuned thresholds), amt-eval prints frame / note /
+ * note-with-offset scores (table, JSON, per-file CSV), bad data folders and keys give
+ * exit 1 or 2 with one line naming the problem. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/test.h"
+
+static char tmp[256];
+static char bin[512];
+static char out_s[65536], err_s[8192];
+static int rendered;
+
+/* Runs "BIN/tool args" in tmp; fills out_s/err_s; returns the exit code (-1 if it crashed). */
+static int run(const char *tool, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/%s' %s >stdout 2>stderr", tmp, bin, tool, args);
+    int st = system(cmd);
+    char p[512];
+    out_s[0] = err_s[0] = '\0';
+    snprintf(p, sizeof p, "%s/stdout", tmp);
+    FILE *f = fopen(p, "r");
+    if (f) { size_t n = fread(out_s, 1, sizeof out_s - 1, f); out_s[n] = '\0'; fclose(f); }
+    snprintf(p, sizeof p, "%s/stderr", tmp);
+    f = fopen(p, "r");
+    if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
+    if (st == -1 || !WIFEXITED(st)) return -1;
+    return WEXITSTATUS(st);
+}
+
+static int lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+static int exists(const char *rel)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, rel);
+    return access(p, R_OK) == 0;
+}
+
+/* The number after key at or after the first occurrence of from (NAN when absent). */
+static double json_num(const char *text, const char *from, const char *key)
+{
+    const char *p = from ? strstr(text, from) : text;
+    if (!p) return NAN;
+    p = strstr(p, key);
+    if (!p) return NAN;
+    p += strlen(key);
+    while (*p == '"' || *p == ':' || *p == ' ') p++;
+    return strtod(p, NULL);
+}
+
+static const char *TINY_INI =
+    "[model]\nkind = transcriber\nchannels = 4, 4, 8\ndense = 16\nkt = 3\n"
+    "dropout_conv = 0\ndropout_dense = 0\n"
+    "[optim]\nlr = 0.01\n"
+    "[train]\nbatch = 4\nchunk_frames = 32\nepochs = 3\nsteps_per_epoch = 8\ndata_dir = train\n"
+    "split = layout\nsubsets = all\nval_fraction = 0.25\nval_max_seconds = 100\ngain_db = 3\ncache_mb = 64\n"
+    "export_fp16 = ship.h5\n"
+    "[infer]\nblock_frames = 64\n";
+
+static int tools_ok(void)
+{
+    const char *tools[] = {"amt-synth", "amt-train", "amt-eval"};
+    for (int i = 0; i < 3; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", bin, tools[i]);
+        if (access(p, X_OK) != 0) {
+            CHECK_MSG(0, "%s not found: build the tools first (make tools) or set AMT_BIN", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void test_render(void)
+{
+    if (!tools_ok()) return;
+    int rc = run("amt-synth", "maps --out train --count 8 --max-seconds 3 --seed 1 --threads 1 -q");
+    CHECK_MSG(rc == 0, "amt-synth exit %d: %s", rc, err_s);
+    char p[512];
+    snprintf(p, sizeof p, "%s/tiny.ini", tmp);
+    FILE *f = fopen(p, "w");
+    REQUIRE(f);
+    fputs(TINY_INI, f);
+    fclose(f);
+    rendered = rc == 0;
+}
+
+static void test_train_and_eval(void)
+{
+    if (!rendered) SKIP("no tiny render (see test_render)");
+    int rc = run("amt-train", "tiny.ini --threads 1 -q --out run");
+    CHECK_MSG(rc == 0, "amt-train exit %d: %s", rc, err_s);
+    CHECK(exists("run/best.h5") && exists("run/last.h5") && exists("run/log.csv") && exists("ship.h5"));
+    char p[512];
+    snprintf(p, sizeof p, "%s/run/log.csv", tmp);
+    FILE *f = fopen(p, "r");
+    REQUIRE(f);
+    char line[2048];
+    double loss[8];
+    int n = 0;
+    REQUIRE(fgets(line, sizeof line, f) && strstr(line, "train_loss") && strstr(line, "val_note_f1") &&
+            strstr(line, "onset_threshold"));
+    while (n < 8 && fgets(line, sizeof line, f)) {
+        char *c = line;   /* epoch,step,lr,train_loss,... */
+        for (int k = 0; k < 3 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c) loss[n++] = strtod(c, NULL);
+    }
+    fclose(f);
+    REQUIRE(n == 3);
+    CHECK_MSG(loss[2] < loss[0], "train loss %g (epoch 1) -> %g (epoch 3)", loss[0], loss[2]);
+
+    /* deterministic: the same seed and thread count give the same losses */
+    rc = run("amt-train", "tiny.ini --threads 1 -q --out run2 --set train.epochs=1 --set train.export_fp16=ship2.h5");
+    CHECK_MSG(rc == 0, "amt-train exit %d: %s", rc, err_s);
+    snprintf(p, sizeof p, "%s/run2/log.csv", tmp);
+    f = fopen(p, "r");
+    REQUIRE(f);
+    double again = NAN;
+    if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+        char *c = line;
+        for (int k = 0; k < 3 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c) again = strtod(c, NULL);
+    }
+    fclose(f);
+    CHECK_MSG(again == loss[0], "epoch 1 loss %.9g, again %.9g", loss[0], again);
+
+    /* JSON summary and the per-file CSV (header + files + overall) */
+    rc = run("amt-eval", "--model ship.h5 --data train --split all --json -q --out files.csv");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    double files = json_num(out_s, NULL, "\"files\""), nref = json_num(out_s, NULL, "\"n_ref\"");
+    double ff1 = json_num(out_s, "\"frame\"", "\"f1\""), nf1 = json_num(out_s, "\"note\"", "\"f1\"");
+    double of1 = json_num(out_s, "\"note_offset\"", "\"f1\""), thr = json_num(out_s, NULL, "\"onset_threshold\"");
+    CHECK_MSG(files == 8 && nref > 0, "%s", out_s);
+    CHECK(ff1 >= 0 && ff1 <= 1 && nf1 >= 0 && nf1 <= 1 && of1 >= 0 && of1 <= nf1 + 1e-9);
+    /* the tuned onset threshold is on the tuning grid 0.05, 0.10, ..., 0.95 */
+    CHECK_MSG(thr >= 0.05 - 1e-6 && thr <= 0.95 + 1e-6 && fabs(thr * 20 - round(thr * 20)) < 0.01, "onset threshold %g", thr);
+    snprintf(p, sizeof p, "%s/files.csv", tmp);
+    f = fopen(p, "r");
+    REQUIRE(f);
+    int rows = 0, overall = 0;
+    while (fgets(line, sizeof line, f)) { rows++; overall += !strncmp(line, "overall,", 8); }
+    fclose(f);
+    CHECK(rows == 10 && overall == 1);
+    /* the table names the three metrics; the val split of the run is a non-empty subset */
+    rc = run("amt-eval", "--model run/best.h5 --data train --split val");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    CHECK(strstr(out_s, "frame F1") && strstr(out_s, "note F1") && strstr(out_s, "note-with-offset F1"));
+    CHECK(strstr(out_s, "2 files") != NULL);   /* round(8 x 0.25) held out */
+}
+
+static void test_bad_data(void)
+{
+    if (!tools_ok()) return;
+    if (!rendered) SKIP("no tiny render (see test_render)");
+    int rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=no_such_dir");
+    CHECK(rc == 1 || rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
+    CHECK(!exists("bad/last.h5"));
+    char p[512];
+    snprintf(p, sizeof p, "%s/empty", tmp);
+    mkdir(p, 0755);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=empty");
+    CHECK(rc == 1 || rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty"), "%s", err_s);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.subsets=isol,bogus");
+    CHECK(rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.subsets") && strstr(err_s, "bogus"), "%s", err_s);
+    if (exists("run/best.h5")) {
+        rc = run("amt-eval", "--model run/best.h5 --data no_such_dir -q");
+        CHECK(rc == 1);
+        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
+        rc = run("amt-eval", "--model run/best.h5 --data empty -q");
+        CHECK(rc == 1);
+        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty"), "%s", err_s);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    TEST_INIT(argc, argv);
+    const char *b = getenv("AMT_BIN");
+    char cwd[400];
+    if (!getcwd(cwd, sizeof cwd)) { fprintf(stderr, "getcwd failed\n"); return 1; }
+    b = b && *b ? b : "bin";
+    if (b[0] == '/') snprintf(bin, sizeof bin, "%s", b);
+    else snprintf(bin, sizeof bin, "%s/%s", cwd, b);
+    snprintf(tmp, sizeof tmp, "/tmp/amt_test_train_tr_XXXXXX");
+    if (!mkdtemp(tmp)) { fprintf(stderr, "cannot make a temporary directory\n"); return 1; }
+    RUN(test_render);
+    RUN(test_train_and_eval);
+    RUN(test_bad_data);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+    return TEST_DONE();
+}
