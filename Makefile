@@ -91,6 +91,11 @@ bench: $(BENCHES) $(TOOLS)
 deps:
 	sh scripts/deps.sh
 
+# Retrains every shipped model from rendered data (scripts/models/*.sh say how long each takes).
+models: $(TOOLS)
+	@for k in transcriber separator classifier; do \
+	  echo "== models: $$k (scripts/models/$$k.sh)"; sh scripts/models/$$k.sh || exit 1; done
+
 clean:
 	rm -rf build build-san build-* bin
 
