@@ -1,0 +1,119 @@
+/* tests/test_example.c: the whole pipeline on the bundled example (examples/piano.flac)
+ * with the shipped models (the checkpoints in models/), as `scripts/demo.sh` runs it: every output exists
+ * and is valid, the predominant instrument is the rendered one (piano), and the
+ * transcription scores at least EXAMPLE_NOTE_F1_FLOOR note-onset F1 against
+ * examples/piano.notes.tsv (a regression floor: the shipped model's measured score, rounded
+ * down). Skips when a shipped model is missing. The tool comes from $AMT_BIN (default bin). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "audio/audio_io.h"
+#include "audio/midi.h"
+#include "audio/notes.h"
+#include "core/error.h"
+#include "eval/transcription.h"
+#include "tests/test.h"
+
+/* Regression floors for the shipped models on the bundled example (see README). */
+#define EXAMPLE_NOTE_F1_FLOOR 0.30
+#define EXAMPLE_FRAME_F1_FLOOR 0.30
+
+static char g_out[256];
+
+static int exists(const char *dir, const char *name)
+{
+    char p[512];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &st) == 0 && st.st_size > 0;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void test_example_pipeline(void)
+{
+    static const char *models[] = {"models/separator.h5", "models/classifier.h5", "models/transcriber-piano.h5"};
+    for (int i = 0; i < 3; i++) {
+        struct stat st;
+        if (stat(models[i], &st) != 0) SKIP("%s is not shipped", models[i]);
+    }
+    const char *bin = getenv("AMT_BIN") ? getenv("AMT_BIN") : "bin";
+    snprintf(g_out, sizeof g_out, "/tmp/amt-test-example-XXXXXX");
+    REQUIRE(mkdtemp(g_out));
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/amt-infer examples/piano.flac -o %s --models models -q > %s/summary.txt 2> %s/stderr.txt",
+             bin, g_out, g_out, g_out);
+    int st = system(cmd);
+    REQUIRE(st != -1 && WIFEXITED(st));
+    CHECK_MSG(WEXITSTATUS(st) == 0, "amt-infer exit %d", WEXITSTATUS(st));
+    static const char *outs[] = {"piano.voice.wav", "piano.music.wav", "piano.spectrograms.png", "piano.instrument.json",
+                                 "piano.mid", "piano.notes.tsv", "piano.notes.json", "piano.pianoroll.png"};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) CHECK_MSG(exists(g_out, outs[i]), "%s missing", outs[i]);
+
+    /* voice + music = input, at the input's rate and length */
+    amt_audio in, v, m;
+    char p[512];
+    CHECK_OK(amt_audio_read("examples/piano.flac", &in));
+    snprintf(p, sizeof p, "%s/piano.voice.wav", g_out);
+    CHECK_OK(amt_audio_read(p, &v));
+    snprintf(p, sizeof p, "%s/piano.music.wav", g_out);
+    CHECK_OK(amt_audio_read(p, &m));
+    CHECK(v.frames == in.frames && m.frames == in.frames && v.rate == in.rate && v.channels == in.channels);
+    double worst = 0;
+    for (long i = 0; i < in.frames * in.channels && v.frames == in.frames && m.frames == in.frames; i++) {
+        double d = fabs((double)v.data[i] + m.data[i] - in.data[i]);
+        if (d > worst) worst = d;
+    }
+    CHECK_MSG(worst < 1e-4, "voice + music differs from the input by %g", worst);
+    amt_audio_free(&in); amt_audio_free(&v); amt_audio_free(&m);
+
+    /* the instrument is the rendered one */
+    snprintf(p, sizeof p, "%s/piano.instrument.json", g_out);
+    char *json = slurp(p);
+    REQUIRE(json);
+    CHECK_MSG(strstr(json, "\"label\": \"pia\"") || strstr(json, "\"label\":\"pia\""), "instrument.json: %.200s", json);
+    free(json);
+
+    /* the MIDI and the TSV hold the same notes; the notes score above the floor */
+    amt_notes ref, est, mid;
+    amt_notes_init(&ref); amt_notes_init(&est); amt_notes_init(&mid);
+    CHECK_OK(amt_notes_read_tsv("examples/piano.notes.tsv", &ref));
+    snprintf(p, sizeof p, "%s/piano.notes.tsv", g_out);
+    CHECK_OK(amt_notes_read_tsv(p, &est));
+    snprintf(p, sizeof p, "%s/piano.mid", g_out);
+    CHECK_OK(amt_midi_read(p, NULL, &mid, NULL));
+    CHECK_MSG(mid.n == est.n, "MIDI has %d notes, TSV %d", mid.n, est.n);
+    amt_note_scores ns;
+    amt_frame_scores fs;
+    CHECK_OK(amt_transcription_note_scores(&ref, &est, NULL, &ns));
+    CHECK_OK(amt_transcription_frame_scores(&ref, &est, AMT_FRAME_RATE, &fs));
+    fprintf(stderr, "  example: %d ref notes, %d transcribed: note-onset F1 %.3f (P %.3f R %.3f), frame F1 %.3f\n",
+            ns.n_ref, ns.n_est, ns.f1, ns.precision, ns.recall, fs.f1);
+    CHECK(ns.f1 >= EXAMPLE_NOTE_F1_FLOOR);
+    CHECK(fs.f1 >= EXAMPLE_FRAME_F1_FLOOR);
+    amt_notes_free(&ref); amt_notes_free(&est); amt_notes_free(&mid);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", g_out);
+    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", g_out);
+}
+
+int main(int argc, char **argv)
+{
+    TEST_INIT(argc, argv);
+    RUN(test_example_pipeline);
+    return TEST_DONE();
+}
