@@ -10,7 +10,7 @@ ARCH    ?= -march=native
 SANITIZE ?= 0
 PKGS    := openblas fftw3f fftw3 sndfile soxr libpng fluidsynth inih hdf5 lapacke
 
-LIBDIRS := core core/ops layers audio eval datasets models train infer
+LIBDIRS := core core/ops layers audio eval datasets models app train infer
 LIB_SRC := $(filter-out train/amt-%.c infer/amt-%.c,$(foreach d,$(LIBDIRS),$(wildcard $(d)/*.c)))
 TOOL_SRC := $(wildcard train/amt-*.c infer/amt-*.c)
 TEST_SRC := $(wildcard tests/test_*.c)

@@ -19,7 +19,7 @@
 #include "eval/classification.h"
 #include "eval/separation.h"
 #include "eval/transcription.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "infer/eval_model.h"
 
 #ifndef AMT_VERSION

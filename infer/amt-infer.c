@@ -17,11 +17,11 @@
 
 #include "core/error.h"
 #include "core/threads.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "infer/model_dir.h"
 #include "infer/pipeline.h"
 #include "models/classifier.h"
-#include "train/progress.h"
+#include "app/progress.h"
 
 #ifndef AMT_VERSION
 #define AMT_VERSION "unknown"

@@ -28,10 +28,10 @@
 #include "datasets/filelist.h"
 #include "datasets/irmas.h"
 #include "eval/classification.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "infer/eval_model.h"
 #include "models/classifier.h"
-#include "train/plot.h"
+#include "app/plot.h"
 
 #define K AMT_CLS_NCLASS
 #define PNG_CELL 40         /* confusion picture: cell side (pixels) */

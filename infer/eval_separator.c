@@ -25,7 +25,7 @@
 #include "core/error.h"
 #include "datasets/mir1k.h"
 #include "eval/separation.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "infer/eval_model.h"
 #include "models/irm.h"
 #include "models/separator.h"

@@ -24,18 +24,13 @@
 #include "core/error.h"
 #include "datasets/maps.h"
 #include "eval/transcription.h"
-#include "infer/cli.h"
+#include "app/cli.h"
+#include "app/maps_transcriber.h"
 #include "infer/eval_model.h"
 #include "models/note_decode.h"
 #include "models/transcriber.h"
 
-/* From train/kind_transcriber.c (the dataset splits of a training run). */
-int amt_tr_data_keys(struct amt_config *cfg, int *subsets, double *val_max_seconds);
-int amt_tr_data_open(const char *root, int split, int subsets, double val_fraction, double val_max_seconds,
-                     uint64_t seed, amt_maps *ds, int **train, int *ntrain, int **val, int *nval, int **test,
-                     int *ntest);
-int amt_tr_file_notes(const amt_maps_file *f, amt_notes *out);
-int amt_tr_file_features(const amt_transcriber_config *c, const char *wav, float **feat, long *n_frames);
+/* The dataset splits of a training run come from app/maps_transcriber.h. */
 
 typedef struct file_row {
     const char *name;            /* path relative to the data root */

@@ -9,7 +9,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "models/classifier.h"
 
 /* Families (for amt_instrument_distance), in class order cel cla flu gac gel org pia sax tru vio voi. */

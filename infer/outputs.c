@@ -11,7 +11,7 @@
 #include "audio/picture.h"
 #include "audio/stft.h"
 #include "core/error.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 
 #define SPEC_HOP 256               /* samples per column at most (short signals) */
 #define SPEC_TOP_DB 80.0f           /* dB range of the separation panels */

@@ -10,7 +10,7 @@
 #include "audio/midi.h"
 #include "audio/notes.h"
 #include "core/error.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "infer/outputs.h"
 #include "models/note_decode.h"
 #include "models/separator.h"

@@ -11,7 +11,7 @@
 
 #include "core/error.h"
 #include "datasets/synth.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 
 #ifndef AMT_VERSION
 #define AMT_VERSION "0.0.0"

@@ -12,7 +12,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/threads.h"
-#include "infer/cli.h"
+#include "app/cli.h"
 #include "train/registry.h"
 
 #ifndef AMT_VERSION

@@ -8,7 +8,7 @@
 
 #include "audio/picture.h"
 #include "core/error.h"
-#include "train/plot.h"
+#include "app/plot.h"
 
 #define LOG_LINE_MAX 8192
 

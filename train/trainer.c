@@ -10,7 +10,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "train/log.h"
-#include "train/progress.h"
+#include "app/progress.h"
 #include "train/sigint.h"
 
 /* Tags separating the derived random streams. */

@@ -1,4 +1,4 @@
-/* infer/cli.h: helpers shared by the command-line tools (train/amt-*.c, infer/amt-*.c):
+/* app/cli.h: helpers shared by the command-line tools (train/amt-*.c, infer/amt-*.c):
  * option parsing (--key value, --key=value, -k, flags), strict number parsing, directory
  * listing and path helpers. Library code: nothing here prints or exits; errors come back
  * as AMT_E* codes with an amt_error message (or, for parsing, a one-line message). */

@@ -1,5 +1,5 @@
 /* infer/cli.c: option parsing, directory listing and path helpers of the tools. */
-#include "infer/cli.h"
+#include "app/cli.h"
 
 #include <ctype.h>
 #include <dirent.h>

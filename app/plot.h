@@ -1,4 +1,4 @@
-/* train/plot.h: small line plots into an amt_image (audio/picture.h), for training
+/* app/plot.h: small line plots into an amt_image (audio/picture.h), for training
  * curves: axes with "nice" ticks and numeric labels, a title, several series in distinct
  * colours with a legend (colour swatch + name). Text uses a built-in 3x5 pixel font
  * (digits, letters shown upper case, . - _ : / + % ( ) = , and space) scaled up. */

@@ -1,4 +1,4 @@
-/* train/progress.h: the progress report of a training run. On a terminal it is one line
+/* app/progress.h: the progress report of a training run. On a terminal it is one line
  * rewritten in place ("\r...", at most AMT_PROGRESS_TTY_HZ times a second); on anything
  * else (a log file, a pipe, a test) no carriage returns are written, only a plain line
  * every interval_s seconds. Messages (epoch summaries) are always whole lines. The line:
