@@ -18,56 +18,10 @@
 
 #include "audio/picture.h"
 #include "tests/test.h"
+#include "tests/tool_run.h"
 
-static char tmp[256];
-static char bin[512];
 static char cwd[400];
-static char out_s[65536], err_s[8192];
 static int rendered, trained;
-
-/* Runs "BIN/tool args" in tmp; fills out_s/err_s; returns the exit code (-1 if it crashed). */
-static int run(const char *tool, const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/%s' %s >stdout 2>stderr", tmp, bin, tool, args);
-    int st = system(cmd);
-    char p[512];
-    out_s[0] = err_s[0] = '\0';
-    snprintf(p, sizeof p, "%s/stdout", tmp);
-    FILE *f = fopen(p, "r");
-    if (f) { size_t n = fread(out_s, 1, sizeof out_s - 1, f); out_s[n] = '\0'; fclose(f); }
-    snprintf(p, sizeof p, "%s/stderr", tmp);
-    f = fopen(p, "r");
-    if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
-}
-
-static int lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-static int exists(const char *rel)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmp, rel);
-    return access(p, R_OK) == 0;
-}
-
-/* The number after key at or after the first occurrence of from (NAN when absent). */
-static double json_num(const char *text, const char *from, const char *key)
-{
-    const char *p = from ? strstr(text, from) : text;
-    if (!p) return NAN;
-    p = strstr(p, key);
-    if (!p) return NAN;
-    p += strlen(key);
-    while (*p == '"' || *p == ':' || *p == ' ') p++;
-    return strtod(p, NULL);
-}
 
 /* The train_loss column (4th) of DIR/log.csv into loss (up to max rows); rows read. */
 static int read_losses(const char *dir, double *loss, int max)
