@@ -13,47 +13,12 @@
 #include "core/error.h"
 #include "eval/separation.h"
 #include "tests/test.h"
+#include "tests/tool_run.h"
 
-static char tmp[256];
-static char tool[512];
-static char out_s[65536], err_s[8192];
+static char tool[600];   /* bin/amt-eval, for the existence check */
 
-/* Runs amt-eval with args; fills out_s/err_s; returns the exit code (-1 if it crashed). */
-static int run(const char *args)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s %s >%s/stdout 2>%s/stderr", tool, args, tmp, tmp);
-    int st = system(cmd);
-    char p[512];
-    out_s[0] = err_s[0] = '\0';
-    snprintf(p, sizeof p, "%s/stdout", tmp);
-    FILE *f = fopen(p, "r");
-    if (f) { size_t n = fread(out_s, 1, sizeof out_s - 1, f); out_s[n] = '\0'; fclose(f); }
-    snprintf(p, sizeof p, "%s/stderr", tmp);
-    f = fopen(p, "r");
-    if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
-}
-
-static int lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
-
-/* The number after the first occurrence of key at or after from (NAN when absent). */
-static double json_num(const char *text, const char *from, const char *key)
-{
-    const char *p = from ? strstr(text, from) : text;
-    if (!p) return NAN;
-    p = strstr(p, key);
-    if (!p) return NAN;
-    p += strlen(key);
-    while (*p == '"' || *p == ':' || *p == ' ') p++;
-    return strtod(p, NULL);
-}
+/* Runs bin/amt-eval with args (paths in args are absolute); see tests/tool_run.h. */
+static int eval(const char *args) { return run("amt-eval", args); }
 
 static void mkdirs(const char *rel)
 {
@@ -82,21 +47,21 @@ static int tool_ok(void)
 static void test_usage(void)
 {
     if (!tool_ok()) return;
-    CHECK(run("--help") == 0);
+    CHECK(eval("--help") == 0);
     CHECK(strstr(out_s, "usage: amt-eval") != NULL);
-    CHECK(run("--version") == 0);
+    CHECK(eval("--version") == 0);
     CHECK_MSG(strstr(out_s, AMT_VERSION) != NULL, "%s", out_s);
-    CHECK(run("") == 2);
+    CHECK(eval("") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "missing MODE"));
-    CHECK(run("transcribe --ref x") == 2);
+    CHECK(eval("transcribe --ref x") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "unknown mode 'transcribe'"));
-    CHECK(run("notes --bogus 1") == 2);
+    CHECK(eval("notes --bogus 1") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "unknown option '--bogus'"));
-    CHECK(run("notes --ref") == 2);
+    CHECK(eval("notes --ref") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "needs a value"));
-    CHECK(run("notes --est /tmp") == 2);
+    CHECK(eval("notes --est /tmp") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "missing --ref"));
-    CHECK(run("separation --ref /tmp --est /tmp --frame-rate 10") == 2);
+    CHECK(eval("separation --ref /tmp --est /tmp --frame-rate 10") == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "--frame-rate applies to 'notes' only"));
 }
 
@@ -113,7 +78,7 @@ static void test_notes(void)
     write_text("nest/b.txt", "OnsetTime\tOffsetTime\tMidiPitch\n0.1\t0.2\t40\n");
     char args[1024];
     snprintf(args, sizeof args, "notes --ref %s/nref --est %s/nest --json", tmp, tmp);
-    int rc = run(args);
+    int rc = eval(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     if (rc != 0) return;
     /* file a: onset-only matches 2 of 3 estimates / 4 references; with offsets 1 */
@@ -127,29 +92,29 @@ static void test_notes(void)
     CHECK_NEAR(json_num(out_s, "\"settings\"", "\"frame_rate\""), 100, 1e-12);
     /* a wider onset tolerance changes nothing here; a tighter one (20 ms) loses the late onset */
     snprintf(args, sizeof args, "notes --ref %s/nref --est %s/nest --json --onset-tolerance 0.02", tmp, tmp);
-    CHECK(run(args) == 0);
+    CHECK(eval(args) == 0);
     CHECK_NEAR(json_num(out_s, "\"file\": \"a.txt\"", "\"precision\""), 1.0 / 3, 1e-6);
     CHECK_NEAR(json_num(out_s, "\"settings\"", "\"onset_tolerance_s\""), 0.02, 1e-12);
     /* the text form prints the tolerances */
     snprintf(args, sizeof args, "notes --ref %s/nref --est %s/nest", tmp, tmp);
-    CHECK(run(args) == 0);
+    CHECK(eval(args) == 0);
     CHECK(strstr(out_s, "onset tolerance 0.05 s") != NULL && strstr(out_s, "mean") != NULL);
     /* bad option value */
     snprintf(args, sizeof args, "notes --ref %s/nref --est %s/nest --frame-rate abc", tmp, tmp);
-    CHECK(run(args) == 2);
+    CHECK(eval(args) == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "--frame-rate 'abc'"));
     /* missing estimate */
     snprintf(args, sizeof args, "notes --ref %s/nref --est %s/nest", tmp, tmp);
     write_text("nref/c.txt", "OnsetTime\tOffsetTime\tMidiPitch\n0.1\t0.2\t40\n");
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "nest/c.tsv") && strstr(err_s, "missing estimate"), "%s", err_s);
     /* malformed estimate */
     write_text("nest/c.txt", "OnsetTime\tOffsetTime\tMidiPitch\n0.1\tzero\t40\n");
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "nest/c.txt:2"), "%s", err_s);
     /* missing directory */
     snprintf(args, sizeof args, "notes --ref %s/nowhere --est %s/nest", tmp, tmp);
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "nowhere: no such directory"), "%s", err_s);
 }
 
@@ -197,7 +162,7 @@ static void test_separation(void)
     CHECK_OK(amt_sep_eval_clip(v2, m2, NULL, ev2, em2, n2, &c2));
     char args[1024];
     snprintf(args, sizeof args, "separation --ref %s/sref --est %s/sest --json", tmp, tmp);
-    int rc = run(args);
+    int rc = eval(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     if (rc == 0) {
         CHECK_NEAR(json_num(out_s, "\"name\": \"abjones_1_01\"", "\"sdr\""), c1.sdr[AMT_SEP_VOICE], 1e-4);
@@ -217,34 +182,34 @@ static void test_separation(void)
     }
     /* the table form has the G* lines */
     snprintf(args, sizeof args, "separation --ref %s/sref --est %s/sest -q", tmp, tmp);
-    CHECK(run(args) == 0);
+    CHECK(eval(args) == 0);
     CHECK(strstr(out_s, "GNSDR") && strstr(out_s, "GSIR") && strstr(out_s, "GSAR") && err_s[0] == '\0');
     /* missing estimate: one line naming the file */
     char p[512];
     snprintf(p, sizeof p, "%s/sest/amy_2_03.music.wav", tmp);
     unlink(p);
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "amy_2_03.music.wav: missing estimate"), "%s", err_s);
     /* a mono reference */
     CHECK_OK(amt_audio_write_wav(p, em2, n2, 1, 16000, AMT_WAV_FLOAT));
     snprintf(p, sizeof p, "%s/sref/Wavfile/mono_1_01.wav", tmp);
     CHECK_OK(amt_audio_write_wav(p, v1, n1, 1, 16000, AMT_WAV_FLOAT));
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "mono_1_01.wav: 1 channel(s)"), "%s", err_s);
     unlink(p);
     /* a silent estimate */
     float *z = calloc((size_t)n1, sizeof(float));
     snprintf(p, sizeof p, "%s/sest/abjones_1_01.voice.wav", tmp);
     CHECK_OK(amt_audio_write_wav(p, z, n1, 1, 16000, AMT_WAV_FLOAT));
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "abjones_1_01.voice.wav") && strstr(err_s, "silent"), "%s", err_s);
     /* an estimate of the wrong length */
     CHECK_OK(amt_audio_write_wav(p, ev1, n1 / 2, 1, 16000, AMT_WAV_FLOAT));
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "abjones_1_01.voice.wav: 4000 samples"), "%s", err_s);
     /* a text file named .wav */
     write_text("sest/abjones_1_01.voice.wav", "not audio\n");
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "abjones_1_01.voice.wav"), "%s", err_s);
     free(z);
     free(buf);
@@ -262,7 +227,7 @@ static void test_labels(void)
     write_text("pred_t.csv", "relative_path,label\ns1.wav,pia\ns2.wav,gac;vio\ns3.wav,pia\n");
     char args[1024];
     snprintf(args, sizeof args, "labels --ref %s/lt --pred %s/pred_t.csv --json", tmp, tmp);
-    int rc = run(args);
+    int rc = eval(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     if (rc == 0) {
         CHECK(strstr(out_s, "multi-label") != NULL);
@@ -276,7 +241,7 @@ static void test_labels(void)
     write_text("ltr/cel/x1.wav", ""); write_text("ltr/pia/y1.wav", ""); write_text("ltr/pia/y2.wav", "");
     write_text("pred_tr.csv", "cel/x1.wav,cel\npia/y1.wav,pia\n./pia/y2.wav,cel\n");
     snprintf(args, sizeof args, "labels --ref %s/ltr --pred %s/pred_tr.csv --json", tmp, tmp);
-    rc = run(args);
+    rc = eval(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     if (rc == 0) {
         CHECK(strstr(out_s, "single-label") != NULL);
@@ -287,35 +252,31 @@ static void test_labels(void)
     /* bad inputs */
     write_text("pred_bad.csv", "cel/x1.wav,cello\n");
     snprintf(args, sizeof args, "labels --ref %s/ltr --pred %s/pred_bad.csv", tmp, tmp);
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "pred_bad.csv:1: unknown instrument code 'cello'"), "%s", err_s);
     write_text("pred_bad.csv", "cel/x1.wav,cel\n");
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no prediction for clip pia/y1"), "%s", err_s);
     write_text("pred_bad.csv", "cel/x1.wav,cel\nvio/zz.wav,vio\n");
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "'vio/zz.wav' is not a reference clip"), "%s", err_s);
     snprintf(args, sizeof args, "labels --ref %s/ltr --pred %s/nothing.csv", tmp, tmp);
-    CHECK(run(args) == 1);
+    CHECK(eval(args) == 1);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "nothing.csv: cannot open"), "%s", err_s);
     snprintf(args, sizeof args, "labels --ref %s/ltr", tmp);
-    CHECK(run(args) == 2);
+    CHECK(eval(args) == 2);
     CHECK(lines(err_s) == 1 && strstr(err_s, "missing --pred"));
 }
 
 int main(int argc, char **argv)
 {
     TEST_INIT(argc, argv);
-    const char *bin = getenv("AMT_BIN");
-    snprintf(tool, sizeof tool, "%s/amt-eval", bin && *bin ? bin : "bin");
-    snprintf(tmp, sizeof tmp, "/tmp/amt_test_eval_XXXXXX");
-    if (!mkdtemp(tmp)) { fprintf(stderr, "cannot make a temporary directory\n"); return 1; }
+    if (tool_setup("/tmp/amt_test_eval_XXXXXX")) return 1;
+    snprintf(tool, sizeof tool, "%s/amt-eval", bin);
     RUN(test_usage);
     RUN(test_notes);
     RUN(test_separation);
     RUN(test_labels);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+    tool_cleanup();
     return TEST_DONE();
 }

@@ -27,53 +27,27 @@
 #include "models/separator.h"
 #include "models/transcriber.h"
 #include "tests/test.h"
+#include "tests/tool_run.h"
 
-static char tmp[256];
-static char tool[512];
-static char out_s[65536], err_s[16384];
+static char tool[600];
 static int have_models;
 
 #define IN_RATE 22050
 #define IN_SECONDS 3
 #define IN_CHANNELS 2
 
-/* Runs amt-infer with args (env: extra "VAR=value " prefix or ""); fills out_s/err_s;
- * returns the exit code (-1 if it crashed). */
+/* Runs amt-infer with args (env: extra "VAR=value " prefix or ""), from the project root;
+ * fills out_s/err_s (tests/tool_run.h); returns the exit code (-1 if it crashed). */
 static int run_env(const char *env, const char *args)
 {
     char cmd[4096];
-    /* passive OpenMP waiting: the tests share a loaded machine, spinning threads only slow it */
-    snprintf(cmd, sizeof cmd, "OMP_WAIT_POLICY=passive %s%s %s >%s/stdout 2>%s/stderr", env, tool, args, tmp, tmp);
-    int st = system(cmd);
-    char p[512];
-    out_s[0] = err_s[0] = '\0';
-    snprintf(p, sizeof p, "%s/stdout", tmp);
-    FILE *f = fopen(p, "r");
-    if (f) { size_t n = fread(out_s, 1, sizeof out_s - 1, f); out_s[n] = '\0'; fclose(f); }
-    snprintf(p, sizeof p, "%s/stderr", tmp);
-    f = fopen(p, "r");
-    if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
+    snprintf(cmd, sizeof cmd, "%s%s %s", env, tool, args);
+    return run_cmd(cmd);
 }
 
-static int run(const char *args) { return run_env("", args); }
-
-static int lines(const char *s)
-{
-    int n = 0;
-    for (; *s; s++) n += *s == '\n';
-    return n;
-}
+static int infer(const char *args) { return run_env("", args); }
 
 static void path_of(char *p, size_t n, const char *rel) { snprintf(p, n, "%s/%s", tmp, rel); }
-
-static int exists(const char *rel)
-{
-    char p[512];
-    path_of(p, sizeof p, rel);
-    return access(p, F_OK) == 0;
-}
 
 static void mkdirs(const char *rel)
 {
@@ -221,20 +195,6 @@ static void check_png(const char *out, const char *file)
         CHECK(im.w > 10 && im.h > 10);
         amt_image_free(&im);
     }
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
 }
 
 /* Minimal JSON sanity: balanced braces/brackets outside strings, starts with '{'. */
@@ -442,11 +402,11 @@ static void test_usage(void)
 {
     if (!ready()) return;
     char args[2048];
-    CHECK(run("--help") == 0 && strstr(out_s, "usage: amt-infer") && strstr(out_s, "--stages"));
-    CHECK(run("--version") == 0 && strstr(out_s, "amt-infer"));
-    CHECK(run("") == 2);
+    CHECK(infer("--help") == 0 && strstr(out_s, "usage: amt-infer") && strstr(out_s, "--stages"));
+    CHECK(infer("--version") == 0 && strstr(out_s, "amt-infer"));
+    CHECK(infer("") == 2);
     snprintf(args, sizeof args, "%s/a.wav", tmp);
-    CHECK(run(args) == 2 && lines(err_s) == 1 && strstr(err_s, "-o"));
+    CHECK(infer(args) == 2 && lines(err_s) == 1 && strstr(err_s, "-o"));
     const char *bad[][2] = {
         {"--stages separate,sing", "sing"}, {"--stages ''", "empty"},
         {"--stages transcribe,transcribe", "twice"}, {"--onset-threshold 1.5", "onset-threshold"},
@@ -457,7 +417,7 @@ static void test_usage(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(args, sizeof args, "%s/a.wav -o %s/o_usage --models %s/m_all %s", tmp, tmp, tmp, bad[i][0]);
-        int rc = run(args);
+        int rc = infer(args);
         CHECK_MSG(rc == 2 && lines(err_s) == 1 && strstr(err_s, bad[i][1]), "%s: exit %d, stderr: %s", bad[i][0], rc,
                   err_s);
     }
@@ -472,7 +432,7 @@ static void test_all_stages(void)
              "%s/a.wav -o %s/o_all --models %s/m_all --threads 2 --onset-threshold 0.02 --frame-threshold 0.02 "
              "--save-activations",
              tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     const char *files[] = {"a.voice.wav", "a.music.wav", "a.spectrograms.png", "a.instrument.json", "a.mid",
                            "a.notes.tsv", "a.notes.json", "a.pianoroll.png", "a.activations.h5"};
@@ -516,7 +476,7 @@ static void test_stage_subsets(void)
     char args[2048];
     /* transcription only, on a mono FLAC at another rate */
     snprintf(args, sizeof args, "%s/b.flac -o %s/o_tr --models %s/m_all --stages transcribe -q", tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     CHECK(exists("o_tr/b.mid") && exists("o_tr/b.notes.tsv") && exists("o_tr/b.notes.json") &&
           exists("o_tr/b.pianoroll.png"));
@@ -526,7 +486,7 @@ static void test_stage_subsets(void)
     CHECK(err_s[0] == '\0');           /* -q */
     /* deterministic: the same run again gives the same bytes */
     snprintf(args, sizeof args, "%s/b.flac -o %s/o_tr2 --models %s/m_all --stages transcribe -q", tmp, tmp, tmp);
-    CHECK(run(args) == 0);
+    CHECK(infer(args) == 0);
     const char *same[] = {"b.mid", "b.notes.tsv", "b.notes.json", "b.pianoroll.png"};
     for (int i = 0; i < 4; i++) {
         char p1[512], p2[512];
@@ -545,7 +505,7 @@ static void test_stage_subsets(void)
     }
     /* separation only */
     snprintf(args, sizeof args, "%s/a.wav -o %s/o_sep --models %s/m_all --stages separate", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     CHECK(exists("o_sep/a.voice.wav") && exists("o_sep/a.music.wav") && exists("o_sep/a.spectrograms.png"));
     CHECK(!exists("o_sep/a.mid") && !exists("o_sep/a.instrument.json"));
@@ -553,19 +513,19 @@ static void test_stage_subsets(void)
     /* the same in segments of 0.7 s (2 s of context): streamed, cross-faded, still exact */
     snprintf(args, sizeof args, "%s/a.wav -o %s/o_seg --models %s/m_all --stages separate --segment-seconds 0.7", tmp,
              tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     check_wavs("o_seg", "a", "in/a.wav");
     check_png("o_seg", "a.spectrograms.png");
     /* classify + transcribe without a separator in the models dir works ... */
     snprintf(args, sizeof args, "%s/b.flac -o %s/o_ct --models %s/m_nosep --stages classify,transcribe", tmp, tmp,
              tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     CHECK(exists("o_ct/b.instrument.json") && exists("o_ct/b.mid") && !exists("o_ct/b.voice.wav"));
     /* ... but the default stages need it: a clear error naming the missing kind */
     snprintf(args, sizeof args, "%s/b.flac -o %s/o_ns --models %s/m_nosep", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "no separator checkpoint") && strstr(err_s, "separate"),
               "exit %d: %s", rc, err_s);
     CHECK(!exists("o_ns/b.mid"));
@@ -587,7 +547,7 @@ static void test_closest_model(void)
              "%s/b.flac -o %s/o_fl --models %s/m_flute --stages transcribe --onset-threshold 0.02 "
              "--frame-threshold 0.02 --min-pitch 60 --max-pitch 72",
              tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     CHECK_MSG(strstr(err_s, "no piano transcriber") && strstr(err_s, "transcriber-flute.h5") &&
               strstr(err_s, "closest"), "%s", err_s);
@@ -607,7 +567,7 @@ static void test_closest_model(void)
     }
     /* a models dir without any transcriber */
     snprintf(args, sizeof args, "%s/b.flac -o %s/o_none --models %s/m_sep_only --stages transcribe", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "no transcriber checkpoint"), "exit %d: %s", rc, err_s);
 }
 
@@ -617,7 +577,7 @@ static void test_batch(void)
     char args[2048];
     /* in/: a.wav, b.flac, c.wav (corrupt), notes.txt (ignored) */
     snprintf(args, sizeof args, "%s/in -o %s/o_batch --models %s/m_all --stages separate,transcribe", tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 1, "exit %d", rc);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "c.wav"), "%s", err_s);
     CHECK(exists("o_batch/a.mid") && exists("o_batch/b.mid") && exists("o_batch/a.voice.wav") &&
@@ -628,13 +588,13 @@ static void test_batch(void)
     /* a missing file among good ones */
     snprintf(args, sizeof args, "%s/nothere.wav %s/in/a.wav -o %s/o_b2 --models %s/m_all --stages transcribe", tmp, tmp,
              tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "nothere.wav") && exists("o_b2/a.mid"), "exit %d: %s", rc,
               err_s);
     /* two inputs with the same NAME: the second would overwrite the first's outputs */
     snprintf(args, sizeof args, "%s/in/a.wav %s/a.wav -o %s/o_b3 --models %s/m_all --stages transcribe", tmp, tmp, tmp,
              tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "overwrite") && exists("o_b3/a.mid"), "exit %d: %s", rc,
               err_s);
 }
@@ -644,16 +604,16 @@ static void test_missing_models(void)
     if (!ready()) return;
     char args[2048];
     snprintf(args, sizeof args, "%s/in/a.wav -o %s/o_mm --models %s/no_such_dir", tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "no_such_dir") && strstr(err_s, "no such models directory"),
               "exit %d: %s", rc, err_s);
     /* an empty models dir: the first needed kind is named */
     snprintf(args, sizeof args, "%s/in/a.wav -o %s/o_mm --models %s/m_empty --stages classify", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "no classifier checkpoint"), "exit %d: %s", rc, err_s);
     /* a corrupt checkpoint beside good ones is skipped with a warning */
     snprintf(args, sizeof args, "%s/in/b.flac -o %s/o_mm2 --models %s/m_flute --stages transcribe", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 0 && strstr(err_s, "broken.h5"), "exit %d: %s", rc, err_s);
 }
 
@@ -686,14 +646,14 @@ static void test_odd_inputs(void)
     free(z);
     free(hd);
     snprintf(args, sizeof args, "%s/odd -o %s/o_odd --models %s/m_all", tmp, tmp, tmp);
-    int rc = run(args);
+    int rc = infer(args);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
     CHECK(exists("o_odd/silence.mid") && exists("o_odd/hd6.mid") && exists("o_odd/three.mid"));
     check_wavs("o_odd", "hd6", "odd/hd6.wav");
     check_wavs("o_odd", "silence", "odd/silence.wav");
     check_wavs("o_odd", "three", "odd/three.wav");
     snprintf(args, sizeof args, "%s/nan.wav -o %s/o_odd --models %s/m_all", tmp, tmp, tmp);
-    rc = run(args);
+    rc = infer(args);
     CHECK_MSG(rc == 1 && lines(err_s) == 1 && strstr(err_s, "nan.wav") && strstr(err_s, "NaN"), "exit %d: %s", rc,
               err_s);
     CHECK(!exists("o_odd/nan.voice.wav") && !exists("o_odd/nan.mid"));

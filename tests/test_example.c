@@ -16,35 +16,12 @@
 #include "core/error.h"
 #include "eval/transcription.h"
 #include "tests/test.h"
+#include "tests/tool_run.h"
 
 /* Regression floors for the shipped models on the bundled example (see README). */
 #define EXAMPLE_NOTE_F1_FLOOR 0.72
 #define EXAMPLE_OFFSET_F1_FLOOR 0.35
 #define EXAMPLE_FRAME_F1_FLOOR 0.60
-
-static char g_out[256];
-
-static int exists(const char *dir, const char *name)
-{
-    char p[512];
-    struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &st) == 0 && st.st_size > 0;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
-    if (s) s[n] = '\0';
-    fclose(f);
-    return s;
-}
 
 static void test_example_pipeline(void)
 {
@@ -53,26 +30,21 @@ static void test_example_pipeline(void)
         struct stat st;
         if (stat(models[i], &st) != 0) SKIP("%s is not shipped", models[i]);
     }
-    const char *bin = getenv("AMT_BIN") ? getenv("AMT_BIN") : "bin";
-    snprintf(g_out, sizeof g_out, "/tmp/amt-test-example-XXXXXX");
-    REQUIRE(mkdtemp(g_out));
     char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/amt-infer examples/piano.flac -o %s --models models -q > %s/summary.txt 2> %s/stderr.txt",
-             bin, g_out, g_out, g_out);
-    int st = system(cmd);
-    REQUIRE(st != -1 && WIFEXITED(st));
-    CHECK_MSG(WEXITSTATUS(st) == 0, "amt-infer exit %d", WEXITSTATUS(st));
+    snprintf(cmd, sizeof cmd, "'%s/amt-infer' examples/piano.flac -o '%s' --models models -q", bin, tmp);
+    int rc = run_cmd(cmd);
+    CHECK_MSG(rc == 0, "amt-infer exit %d: %s", rc, err_s);
     static const char *outs[] = {"piano.voice.wav", "piano.music.wav", "piano.spectrograms.png", "piano.instrument.json",
                                  "piano.mid", "piano.notes.tsv", "piano.notes.json", "piano.pianoroll.png"};
-    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) CHECK_MSG(exists(g_out, outs[i]), "%s missing", outs[i]);
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) CHECK_MSG(exists(outs[i]), "%s missing", outs[i]);
 
     /* voice + music = input, at the input's rate and length */
     amt_audio in, v, m;
     char p[512];
     CHECK_OK(amt_audio_read("examples/piano.flac", &in));
-    snprintf(p, sizeof p, "%s/piano.voice.wav", g_out);
+    snprintf(p, sizeof p, "%s/piano.voice.wav", tmp);
     CHECK_OK(amt_audio_read(p, &v));
-    snprintf(p, sizeof p, "%s/piano.music.wav", g_out);
+    snprintf(p, sizeof p, "%s/piano.music.wav", tmp);
     CHECK_OK(amt_audio_read(p, &m));
     CHECK(v.frames == in.frames && m.frames == in.frames && v.rate == in.rate && v.channels == in.channels);
     double worst = 0;
@@ -84,7 +56,7 @@ static void test_example_pipeline(void)
     amt_audio_free(&in); amt_audio_free(&v); amt_audio_free(&m);
 
     /* the instrument is the rendered one */
-    snprintf(p, sizeof p, "%s/piano.instrument.json", g_out);
+    snprintf(p, sizeof p, "%s/piano.instrument.json", tmp);
     char *json = slurp(p);
     REQUIRE(json);
     CHECK_MSG(strstr(json, "\"label\": \"pia\"") || strstr(json, "\"label\":\"pia\""), "instrument.json: %.200s", json);
@@ -94,9 +66,9 @@ static void test_example_pipeline(void)
     amt_notes ref, est, mid;
     amt_notes_init(&ref); amt_notes_init(&est); amt_notes_init(&mid);
     CHECK_OK(amt_notes_read_tsv("examples/piano.notes.tsv", &ref));
-    snprintf(p, sizeof p, "%s/piano.notes.tsv", g_out);
+    snprintf(p, sizeof p, "%s/piano.notes.tsv", tmp);
     CHECK_OK(amt_notes_read_tsv(p, &est));
-    snprintf(p, sizeof p, "%s/piano.mid", g_out);
+    snprintf(p, sizeof p, "%s/piano.mid", tmp);
     CHECK_OK(amt_midi_read(p, NULL, &mid, NULL));
     CHECK_MSG(mid.n == est.n, "MIDI has %d notes, TSV %d", mid.n, est.n);
     amt_note_scores ns, nso;
@@ -113,13 +85,13 @@ static void test_example_pipeline(void)
     CHECK(nso.f1 >= EXAMPLE_OFFSET_F1_FLOOR);
     CHECK(fs.f1 >= EXAMPLE_FRAME_F1_FLOOR);
     amt_notes_free(&ref); amt_notes_free(&est); amt_notes_free(&mid);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", g_out);
-    if (system(cmd) != 0) fprintf(stderr, "  could not remove %s\n", g_out);
 }
 
 int main(int argc, char **argv)
 {
     TEST_INIT(argc, argv);
+    if (tool_setup("/tmp/amt_test_example_XXXXXX")) return 1;
     RUN(test_example_pipeline);
+    tool_cleanup();
     return TEST_DONE();
 }

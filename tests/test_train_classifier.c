@@ -23,24 +23,6 @@
 static char cwd[400];
 static int rendered, trained;
 
-/* The train_loss column (4th) of DIR/log.csv into loss (up to max rows); rows read. */
-static int read_losses(const char *dir, double *loss, int max)
-{
-    char p[512], line[1024];
-    snprintf(p, sizeof p, "%s/%s/log.csv", tmp, dir);
-    FILE *f = fopen(p, "r");
-    if (!f) return -1;
-    int n = 0;
-    if (!fgets(line, sizeof line, f) || !strstr(line, "train_loss") || !strstr(line, "val_accuracy")) { fclose(f); return -1; }
-    while (n < max && fgets(line, sizeof line, f)) {
-        char *c = line;
-        for (int k = 0; k < 3 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
-        if (c) loss[n++] = strtod(c, NULL);
-    }
-    fclose(f);
-    return n;
-}
-
 static const char *TINY_INI =
     "[model]\nkind = classifier\nchannels = 8, 16\nconvs_per_block = 1\ndense = 32\ndropout_conv = 0\ndropout_dense = 0\n"
     "[features]\nn_mels = 32\n"
@@ -49,31 +31,12 @@ static const char *TINY_INI =
     "gain_db = 6\neq_db = 6\nshift_bands = 1\ncache_mb = 0\nexport_fp16 = run/model16.h5\n"
     "[infer]\nbatch = 4\n";
 
-static int tools_ok(void)
-{
-    const char *tools[] = {"amt-synth", "amt-train", "amt-eval"};
-    for (int i = 0; i < 3; i++) {
-        char p[600];
-        snprintf(p, sizeof p, "%s/%s", bin, tools[i]);
-        if (access(p, X_OK) != 0) {
-            CHECK_MSG(0, "%s not found: build the tools first (make tools) or set AMT_BIN", p);
-            return 0;
-        }
-    }
-    return 1;
-}
-
 static void test_render(void)
 {
     if (!tools_ok()) return;
     int rc = run("amt-synth", "irmas --out train --count 11 --seed 1 --threads 1 -q");
     CHECK_MSG(rc == 0, "amt-synth exit %d: %s", rc, err_s);
-    char p[512];
-    snprintf(p, sizeof p, "%s/tiny.ini", tmp);
-    FILE *f = fopen(p, "w");
-    REQUIRE(f);
-    fputs(TINY_INI, f);
-    fclose(f);
+    REQUIRE(write_tmp("tiny.ini", TINY_INI) == 0);
     rendered = exists("train/IRMAS-TrainingData/pia") && exists("train/IRMAS-TrainingData/voi");
     CHECK(rendered);
 }
@@ -85,7 +48,7 @@ static void test_train_and_eval(void)
     CHECK_MSG(rc == 0, "amt-train exit %d: %s", rc, err_s);
     CHECK(exists("run/best.h5") && exists("run/last.h5") && exists("run/log.csv") && exists("run/model16.h5"));
     double loss[8];
-    int n = read_losses("run", loss, 8);
+    int n = read_losses("run", "val_accuracy", loss, 8);
     REQUIRE(n == 4);
     CHECK_MSG(loss[3] < loss[0], "train loss %g (epoch 1) -> %g (epoch 4)", loss[0], loss[3]);
     trained = exists("run/best.h5");
@@ -137,7 +100,7 @@ static void test_train_and_eval(void)
     rc = run("amt-train", "tiny.ini --threads 1 -q --out run2 --set train.cache_mb=64 --set train.export_fp16=run2/m16.h5");
     CHECK_MSG(rc == 0, "amt-train (cached) exit %d: %s", rc, err_s);
     double loss2[8];
-    REQUIRE(read_losses("run2", loss2, 8) == 4);
+    REQUIRE(read_losses("run2", "val_accuracy", loss2, 8) == 4);
     for (int i = 0; i < 4; i++) CHECK_MSG(loss2[i] == loss[i], "epoch %d loss %.17g vs %.17g", i + 1, loss2[i], loss[i]);
 }
 
@@ -187,19 +150,11 @@ static void test_bad_data(void)
 int main(int argc, char **argv)
 {
     TEST_INIT(argc, argv);
-    const char *b = getenv("AMT_BIN");
-    if (!getcwd(cwd, sizeof cwd)) { fprintf(stderr, "getcwd failed\n"); return 1; }
-    b = b && *b ? b : "bin";
-    if (b[0] == '/') snprintf(bin, sizeof bin, "%s", b);
-    else snprintf(bin, sizeof bin, "%s/%s", cwd, b);
-    snprintf(tmp, sizeof tmp, "/tmp/amt_test_train_cls_XXXXXX");
-    if (!mkdtemp(tmp)) { fprintf(stderr, "cannot make a temporary directory\n"); return 1; }
+    if (!getcwd(cwd, sizeof cwd) || tool_setup("/tmp/amt_test_train_cls_XXXXXX")) return 1;
     RUN(test_render);
     RUN(test_train_and_eval);
     RUN(test_shipped_config);
     RUN(test_bad_data);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+    tool_cleanup();
     return TEST_DONE();
 }

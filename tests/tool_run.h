@@ -1,6 +1,7 @@
 /* tests/tool_run.h: helpers for tests that run the built tools (bin/amt-*) in a temporary
- * directory: the test sets tmp (its work directory) and bin (where the tools are, from
- * $AMT_BIN), then run() captures stdout/stderr into out_s/err_s. */
+ * directory: tool_setup() makes tmp (the work directory) and finds bin (the tools, from
+ * $AMT_BIN, default bin/), run() captures stdout/stderr into out_s/err_s, tool_cleanup()
+ * removes tmp. Include after tests/test.h. */
 #ifndef AMT_TESTS_TOOL_RUN_H
 #define AMT_TESTS_TOOL_RUN_H
 
@@ -11,16 +12,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/test.h"
+
 static char tmp[256];
 static char bin[512];
-static char out_s[65536], err_s[8192];
+static char out_s[65536], err_s[16384];
 
-/* Runs "BIN/tool args" in tmp; fills out_s/err_s; returns the exit code (-1 if it crashed). */
-static inline int run(const char *tool, const char *args)
+/* Runs the shell command cmd with stdout and stderr captured (files in tmp) into out_s and
+ * err_s; returns the exit code (-1 if it crashed). */
+static inline int run_cmd(const char *cmd)
 {
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/%s' %s >stdout 2>stderr", tmp, bin, tool, args);
-    int st = system(cmd);
+    char full[4096 + 2 * sizeof tmp + 32];
+    snprintf(full, sizeof full, "%s >'%s/stdout' 2>'%s/stderr'", cmd, tmp, tmp);
+    int st = system(full);
     char p[512];
     out_s[0] = err_s[0] = '\0';
     snprintf(p, sizeof p, "%s/stdout", tmp);
@@ -31,6 +35,29 @@ static inline int run(const char *tool, const char *args)
     if (f) { size_t n = fread(err_s, 1, sizeof err_s - 1, f); err_s[n] = '\0'; fclose(f); }
     if (st == -1 || !WIFEXITED(st)) return -1;
     return WEXITSTATUS(st);
+}
+
+/* Runs "BIN/tool args" with tmp as the working directory (see run_cmd). */
+static inline int run(const char *tool, const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s/%s' %s", tmp, bin, tool, args);
+    return run_cmd(cmd);
+}
+
+/* The whole file at path, NUL-terminated, malloc'd (caller frees); NULL if unreadable. */
+static inline char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = n >= 0 ? malloc((size_t)n + 1) : NULL;
+    if (s && fread(s, 1, (size_t)n, f) != (size_t)n) { free(s); s = NULL; }
+    if (s) s[n] = '\0';
+    fclose(f);
+    return s;
 }
 
 /* Number of lines (newlines) in s. */
@@ -59,6 +86,74 @@ static inline double json_num(const char *text, const char *from, const char *ke
     p += strlen(key);
     while (*p == '"' || *p == ':' || *p == ' ') p++;
     return strtod(p, NULL);
+}
+
+/* Resolves bin from $AMT_BIN (relative to the working directory) and makes tmp from the
+ * mkdtemp pattern (e.g. "/tmp/amt_test_x_XXXXXX"). 0, or -1 after printing why. */
+static inline int tool_setup(const char *pattern)
+{
+    char cwd[400];
+    const char *b = getenv("AMT_BIN");
+    if (!getcwd(cwd, sizeof cwd)) { fprintf(stderr, "getcwd failed\n"); return -1; }
+    b = b && *b ? b : "bin";
+    if (b[0] == '/') snprintf(bin, sizeof bin, "%s", b);
+    else snprintf(bin, sizeof bin, "%s/%s", cwd, b);
+    snprintf(tmp, sizeof tmp, "%s", pattern);
+    if (!mkdtemp(tmp)) { fprintf(stderr, "cannot make a temporary directory\n"); return -1; }
+    return 0;
+}
+
+/* Removes tmp and everything in it. */
+static inline void tool_cleanup(void)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);
+}
+
+/* 1 if amt-synth, amt-train and amt-eval are in bin; else fails the current test. */
+static inline int tools_ok(void)
+{
+    const char *tools[] = {"amt-synth", "amt-train", "amt-eval"};
+    for (int i = 0; i < 3; i++) {
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", bin, tools[i]);
+        if (access(p, X_OK) != 0) {
+            CHECK_MSG(0, "%s not found: build the tools first (make tools) or set AMT_BIN", p);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Writes text to tmp/name; 0 or -1. */
+static inline int write_tmp(const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    FILE *f = fopen(p, "w");
+    if (!f) return -1;
+    int ok = fputs(text, f) >= 0;
+    return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/* The train_loss column (4th) of tmp/DIR/log.csv (amt-train's log) into loss, up to max
+ * rows; the header must also name metric. Rows read, or -1. */
+static inline int read_losses(const char *dir, const char *metric, double *loss, int max)
+{
+    char p[512], line[2048];
+    snprintf(p, sizeof p, "%s/%s/log.csv", tmp, dir);
+    FILE *f = fopen(p, "r");
+    if (!f) return -1;
+    int n = 0;
+    if (!fgets(line, sizeof line, f) || !strstr(line, "train_loss") || !strstr(line, metric)) { fclose(f); return -1; }
+    while (n < max && fgets(line, sizeof line, f)) {
+        char *c = line;   /* epoch,step,lr,train_loss,... */
+        for (int k = 0; k < 3 && c; k++) c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+        if (c) loss[n++] = strtod(c, NULL);
+    }
+    fclose(f);
+    return n;
 }
 
 #endif
