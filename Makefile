@@ -40,8 +40,9 @@ LIB     := $(BUILD)/libamt.a
 TOOLS   := $(patsubst %.c,bin/%,$(notdir $(TOOL_SRC)))
 TESTS   := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 BENCHES := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
-# Tools of a sanitizer build go beside its tests so they never replace the normal ones.
-TOOLDIR := $(if $(filter 1,$(SANITIZE)),$(BUILD)/bin,bin)
+# Tools of a sanitizer build or of a BUILD= directory other than build/ go beside its tests
+# ($(BUILD)/bin) so they never replace the normal ones in bin/.
+TOOLDIR := $(if $(filter 1,$(SANITIZE)),$(BUILD)/bin,$(if $(filter build,$(BUILD)),bin,$(BUILD)/bin))
 TOOLS   := $(patsubst %.c,$(TOOLDIR)/%,$(notdir $(TOOL_SRC)))
 
 .SECONDARY:

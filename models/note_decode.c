@@ -8,7 +8,10 @@
 #include "core/error.h"
 #include "eval/transcription.h"
 
-#define DEFAULT_GRID_N 19   /* 0.05 .. 0.95 step 0.05 */
+/* default threshold grid: 0.01 .. 0.04 step 0.01 (under-confident heads, e.g. an onset
+ * head on quiet audio), then 0.05 .. 0.95 step 0.05 */
+#define DEFAULT_GRID_FINE 4
+#define DEFAULT_GRID_N (DEFAULT_GRID_FINE + 19)
 
 void amt_decode_opts_default(amt_decode_opts *o)
 {
@@ -190,7 +193,8 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
                     amt_tune_result *out)
 {
     float def_grid[DEFAULT_GRID_N];
-    for (int i = 0; i < DEFAULT_GRID_N; i++) def_grid[i] = 0.05f * (float)(i + 1);
+    for (int i = 0; i < DEFAULT_GRID_N; i++)
+        def_grid[i] = i < DEFAULT_GRID_FINE ? 0.01f * (float)(i + 1) : 0.05f * (float)(i - DEFAULT_GRID_FINE + 1);
     if (!onset_grid) { onset_grid = def_grid; n_onset = DEFAULT_GRID_N; }
     if (!frame_grid) { frame_grid = def_grid; n_frame = DEFAULT_GRID_N; }
     if (n_items < 1 || !items) return amt_error(AMT_EINVAL, "threshold tuning: no validation items");

@@ -71,7 +71,7 @@ typedef struct amt_tune_result {
  * options; the pair with the highest note-onset F1 (eval/transcription.h, onsets only,
  * 50 ms, micro-averaged: matches, n_ref, n_est summed over items) wins, ties broken by the
  * higher frame F1 (micro over items at frame rate o->fps), then by the earlier pair in grid
- * order. Grids NULL = 0.05, 0.10, ..., 0.95 (n ignored). */
+ * order. Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
 int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
                     const float *onset_grid, int n_onset, const float *frame_grid, int n_frame,
                     amt_tune_result *out);

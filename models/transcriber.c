@@ -36,6 +36,7 @@ void amt_transcriber_config_default(amt_transcriber_config *c)
     c->velocity_head = 1;
     snprintf(c->instrument, sizeof c->instrument, "piano");
     c->onset_frames = 1;
+    c->onset_soft = 0;
     c->frame_weight = 1; c->onset_weight = 1; c->velocity_weight = 1;
     c->onset_threshold = 0.5f; c->frame_threshold = 0.5f;
     c->min_note_ms = 30;
@@ -122,6 +123,7 @@ int amt_transcriber_config_read(amt_config *cfg, amt_transcriber_config *out)
         (rc = amt_config_get_float(cfg, "loss", "onset_weight", wo, 0, 1000, &wo)) ||
         (rc = amt_config_get_float(cfg, "loss", "velocity_weight", wv, 0, 1000, &wv)) ||
         (rc = amt_config_get_int(cfg, "loss", "onset_frames", c.onset_frames, 1, 16, &c.onset_frames)) ||
+        (rc = amt_config_get_float(cfg, "loss", "onset_soft", c.onset_soft, 0, 16, &c.onset_soft)) ||
         (rc = amt_config_get_float(cfg, "decode", "onset_threshold", ot, 0.001, 1, &ot)) ||
         (rc = amt_config_get_float(cfg, "decode", "frame_threshold", ft, 0.001, 1, &ft)) ||
         (rc = amt_config_get_float(cfg, "decode", "min_note_ms", c.min_note_ms, 0, 10000, &c.min_note_ms)) ||
@@ -422,8 +424,8 @@ void amt_transcriber_input_rows(const amt_transcriber *m, const float *feat, lon
 
 /* ---- targets and decoding options ---- */
 
-void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, long t0, int T, float *frame,
-                             float *onset, float *vel)
+void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, double onset_soft, long t0, int T,
+                             float *frame, float *onset, float *vel)
 {
     const size_t cells = (size_t)T * AMT_TR_KEYS;
     memset(frame, 0, cells * sizeof(float));
@@ -442,9 +444,20 @@ void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frame
         while (b > a && (double)(b - 1) / fps >= nt->offset) b--;
         while ((double)b / fps < nt->offset) b++;
         for (long t = a > t0 ? a : t0; t < b && t < t1; t++) frame[(size_t)(t - t0) * AMT_TR_KEYS + k] = 1;
+        float v = (float)nt->velocity / 127.0f;
+        if (onset_soft > 0) {
+            /* triangle of half-width onset_soft frames around the exact onset frame x */
+            const double x = nt->onset * fps;
+            long s0 = (long)floor(x - onset_soft) + 1, s1 = (long)ceil(x + onset_soft) - 1;
+            for (long t = s0 > t0 ? s0 : t0; t <= s1 && t < t1; t++) {
+                float w = (float)(1.0 - fabs((double)t - x) / onset_soft);
+                size_t cell = (size_t)(t - t0) * AMT_TR_KEYS + k;
+                if (w > 0 && w >= onset[cell]) { onset[cell] = w; vel[cell] = v; }
+            }
+            continue;
+        }
         long o0 = lround(nt->onset * fps), o1 = o0 + onset_frames;
         if (o1 > b && b > o0) o1 = b;   /* not beyond a short note */
-        float v = (float)nt->velocity / 127.0f;
         for (long t = o0 > t0 ? o0 : t0; t < o1 && t < t1; t++) {
             onset[(size_t)(t - t0) * AMT_TR_KEYS + k] = 1;
             vel[(size_t)(t - t0) * AMT_TR_KEYS + k] = v;

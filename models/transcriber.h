@@ -75,6 +75,8 @@ typedef struct amt_transcriber_config {
     /* [loss] */
     float frame_weight, onset_weight, velocity_weight;   /* 1, 1, 1 */
     int onset_frames;       /* frames labelled onset from a note's onset frame on (1) */
+    double onset_soft;      /* > 0: soft onset targets, a triangle of this half-width in
+                             * frames around the exact onset (Kong et al. 2021); 0 = off */
     /* [decode]: initial values of the decode/... parameters and decoding defaults
      * (models/note_decode.h) */
     float onset_threshold, frame_threshold;   /* 0.5, 0.5 */
@@ -166,11 +168,13 @@ void amt_transcriber_input_rows(const amt_transcriber *m, const float *feat, lon
  *   frame[t][k] = 1 when onset <= t / fps < offset (the frame convention of
  *                 eval/transcription.h), else 0;
  *   onset[t][k] = 1 for t = round(onset * fps) .. + onset_frames - 1 (clipped to the note's
- *                 frames when it is shorter), else 0;
- *   vel[t][k]   = velocity / 127 where onset is 1, else 0.
- * A later note of the same pitch overrides an earlier one's onset cells (repeated notes). */
-void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, long t0, int T, float *frame,
-                             float *onset, float *vel);
+ *                 frames when it is shorter), else 0; or, when onset_soft = J > 0 (frames),
+ *                 max(0, 1 - |t - onset * fps| / J), the larger where two notes overlap
+ *                 (soft targets as Kong et al. 2021; onset_frames is then unused);
+ *   vel[t][k]   = velocity / 127 where onset is > 0 (of the note giving the onset value), else 0.
+ * A later note of the same pitch overrides an earlier one's hard onset cells (repeated notes). */
+void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, double onset_soft, long t0, int T,
+                             float *frame, float *onset, float *vel);
 
 /* Decoding options for this model: fps, key layout, the decode/... thresholds stored in the
  * parameters, and [decode] min_note_ms and pitch range. */

@@ -23,7 +23,7 @@ static const char *TINY_INI =
     "dropout_conv = 0\ndropout_dense = 0\n"
     "[optim]\nlr = 0.01\n"
     "[train]\nbatch = 4\nchunk_frames = 32\nepochs = 3\nsteps_per_epoch = 8\ndata_dir = train\n"
-    "split = layout\nsubsets = all\nval_fraction = 0.25\nval_max_seconds = 100\ngain_db = 3\ncache_mb = 64\n"
+    "split = layout\nsubsets = all\nval_fraction = 0.25\nval_max_seconds = 100\ngain_db = 3\ntilt_db = 3\ncache_mb = 64\n"
     "export_fp16 = ship.h5\n"
     "[infer]\nblock_frames = 64\n";
 
@@ -62,8 +62,10 @@ static void test_train_and_eval(void)
     double of1 = json_num(out_s, "\"note_offset\"", "\"f1\""), thr = json_num(out_s, NULL, "\"onset_threshold\"");
     CHECK_MSG(files == 8 && nref > 0, "%s", out_s);
     CHECK(ff1 >= 0 && ff1 <= 1 && nf1 >= 0 && nf1 <= 1 && of1 >= 0 && of1 <= nf1 + 1e-9);
-    /* the tuned onset threshold is on the tuning grid 0.05, 0.10, ..., 0.95 */
-    CHECK_MSG(thr >= 0.05 - 1e-6 && thr <= 0.95 + 1e-6 && fabs(thr * 20 - round(thr * 20)) < 0.01, "onset threshold %g", thr);
+    /* the tuned onset threshold is on the tuning grid 0.01, ..., 0.04, 0.05, 0.10, ..., 0.95 */
+    int on_grid = (thr <= 0.04 + 1e-6 && fabs(thr * 100 - round(thr * 100)) < 0.01) ||
+                  (thr >= 0.05 - 1e-6 && fabs(thr * 20 - round(thr * 20)) < 0.01);
+    CHECK_MSG(thr >= 0.01 - 1e-6 && thr <= 0.95 + 1e-6 && on_grid, "onset threshold %g", thr);
     char p[512], line[2048];
     snprintf(p, sizeof p, "%s/files.csv", tmp);
     FILE *f = fopen(p, "r");
@@ -112,6 +114,9 @@ static void test_bad_data(void)
     rc = run("amt-train", "tiny.ini -q --out bad --set train.subsets=isol,bogus");
     CHECK(rc == 2);
     CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.subsets") && strstr(err_s, "bogus"), "%s", err_s);
+    rc = run("amt-train", "tiny.ini -q --out bad --set train.tilt_db=-1");
+    CHECK(rc == 2);
+    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.tilt_db"), "%s", err_s);
     if (exists("run/best.h5")) {
         rc = run("amt-eval", "--model run/best.h5 --data no_such_dir -q");
         CHECK(rc == 1);

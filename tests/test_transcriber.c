@@ -338,7 +338,7 @@ static void test_learns_synthetic_notes(void)
     {
         float *f2 = malloc((size_t)tr.n * KEYS * sizeof(float)), *o2 = malloc((size_t)tr.n * KEYS * sizeof(float)),
               *v2 = malloc((size_t)tr.n * KEYS * sizeof(float));
-        amt_transcriber_targets(&tr.notes, 100.0, 1, 0, (int)tr.n, f2, o2, v2);
+        amt_transcriber_targets(&tr.notes, 100.0, 1, 0, 0, (int)tr.n, f2, o2, v2);
         CHECK(!memcmp(f2, tr.frame, (size_t)tr.n * KEYS * sizeof(float)));
         CHECK(!memcmp(o2, tr.onset, (size_t)tr.n * KEYS * sizeof(float)));
         double vd = 0;
@@ -587,7 +587,7 @@ static void test_config_errors(void)
     amt_transcriber_config c;
     int rc = amt_transcriber_config_read(cfg, &c);
     CHECK_MSG(rc == AMT_OK, "%s", amt_errmsg());
-    CHECK(rc || (c.bins == 229 && c.ctx == 9 && c.chunk_frames > 0));
+    CHECK(rc || (c.bins == 229 && c.ctx == 6 + c.kt && c.chunk_frames > 0));
     amt_config_free(cfg);
 }
 
@@ -609,7 +609,7 @@ static void test_targets_from_notes(void)
     const int T = 40;
     float *fr = malloc((size_t)T * KEYS * sizeof(float)), *on = malloc((size_t)T * KEYS * sizeof(float)),
           *ve = malloc((size_t)T * KEYS * sizeof(float));
-    amt_transcriber_targets(&ns, 100.0, 3, 0, T, fr, on, ve);
+    amt_transcriber_targets(&ns, 100.0, 3, 0, 0, T, fr, on, ve);
     for (int t = 0; t < T; t++) {
         CHECK(AT_(fr, t, 39) == ((t >= 11 && t < 30) ? 1.0f : 0.0f));
         CHECK(AT_(on, t, 39) == (((t >= 10 && t < 13) || (t >= 25 && t < 28)) ? 1.0f : 0.0f));
@@ -637,9 +637,24 @@ static void test_targets_from_notes(void)
     CHECK_OK(amt_transcription_frame_scores(&ref, &roll, 100.0, &fs));
     CHECK(fs.fp == 0 && fs.fn == 0 && fs.tp == 19 + 2 + 2);
     /* a window in the middle: frames 20..39 */
-    amt_transcriber_targets(&ns, 100.0, 1, 20, 20, fr, on, ve);
+    amt_transcriber_targets(&ns, 100.0, 1, 0, 20, 20, fr, on, ve);
     CHECK(AT_(fr, 0, 39) == 1.0f && AT_(fr, 10, 39) == 0.0f && AT_(on, 5, 39) == 1.0f && AT_(on, 6, 39) == 0.0f);
     CHECK(AT_(fr, 18, 0) == 1.0f && AT_(on, 18, 0) == 1.0f);
+    /* soft onsets (half-width 3 frames): note a at x = 10.4 gives 1 - |t - 10.4| / 3 on frames
+     * 8..13, note b at x = 25 gives 1/3, 2/3, 1, 2/3, 1/3 on 23..27; velocities follow; the
+     * frame targets do not change */
+    amt_transcriber_targets(&ns, 100.0, 1, 3.0, 0, T, fr, on, ve);
+    for (int t = 0; t < T; t++) {
+        double wa = 1 - fabs(t - 10.4) / 3, wb = 1 - fabs(t - 25.0) / 3;
+        double want = wa > 0 ? wa : wb > 0 ? wb : 0;
+        CHECK_NEAR(AT_(on, t, 39), want, 1e-6);
+        CHECK(AT_(fr, t, 39) == ((t >= 11 && t < 30) ? 1.0f : 0.0f));
+    }
+    CHECK_NEAR(AT_(ve, 8, 39), 100 / 127.0, 1e-6);
+    CHECK_NEAR(AT_(ve, 27, 39), 1.0, 1e-6);
+    CHECK(AT_(ve, 7, 39) == 0.0f && AT_(on, 7, 39) == 0.0f);
+    CHECK_NEAR(AT_(on, 0, 87), 1.0, 1e-6);   /* note c at frame 0: the triangle's right half */
+    CHECK_NEAR(AT_(on, 2, 87), 1.0 / 3, 1e-6);
     free(fr); free(on); free(ve);
     amt_notes_free(&roll);
     amt_notes_free(&ref);

@@ -8,6 +8,9 @@
  *   subsets = isol, rand, ucho, mus   MAPS subsets trained on (split = layout)
  *   cache_mb = 2048        memory limit of the per-file feature cache (MB; 0 = no cache)
  *   gain_db = 6            random gain per chunk, uniform in +-gain_db dB (amplitude)
+ *   tilt_db = 0            random spectral tilt per chunk ("EQ"): a gain linear in the
+ *                          feature bin, uniform in +-tilt_db dB at the lowest and highest
+ *                          bin (opposite signs), 0 dB in the middle; added to gain_db
  *   val_max_seconds = 300  audio held out for validation at most (seconds; the rest of
  *                          the val_fraction draw goes back to training)
  *   export_fp16 =          path: every validation that improves the metric also writes the
@@ -58,6 +61,7 @@
 
 #define TR_DEFAULT_CACHE_MB 2048
 #define TR_DEFAULT_GAIN_DB 6.0
+#define TR_DEFAULT_TILT_DB 0.0
 
 /* ---- the training context ---- */
 
@@ -81,7 +85,8 @@ typedef struct tr_ctx {
     size_t cache_bytes, cache_limit;
     amt_tr_piece *pieces;  /* validation pieces (features always cached) */
     amt_tr_infer *runner;
-    double gain_db;
+    double gain_db, tilt_db;
+    float *gain_bins;      /* per-bin linear gain of the current chunk (bins) */
     char *export_path;
     char *config_text;
     double best;
@@ -139,14 +144,18 @@ static int tr_next_batch(void *ctx, int64_t epoch, int64_t index, amt_rng *rng)
         if (rc) return rc;
         long t0 = nf > T ? (long)amt_rng_below(rng, (uint64_t)(nf - T + 1)) : 0;
         double g_db = x->gain_db > 0 ? (2.0 * amt_rng_uniform(rng) - 1.0) * x->gain_db : 0.0;
+        double t_db = x->tilt_db > 0 ? (2.0 * amt_rng_uniform(rng) - 1.0) * x->tilt_db : 0.0;
         float *dst = x->tg.x->data + (size_t)b * in_size;
         amt_transcriber_input_rows(&x->model, feat, nf, t0, T, dst);
-        if (g_db != 0) {
-            const double g = pow(10.0, g_db / 20.0);
+        if (g_db != 0 || t_db != 0) {
+            for (int k = 0; k < bins; k++) {
+                double pos = bins > 1 ? 2.0 * k / (bins - 1) - 1.0 : 0.0;   /* -1 .. 1 */
+                x->gain_bins[k] = (float)pow(10.0, (g_db + t_db * pos) / 20.0);
+            }
             for (size_t i = 0; i < in_size; i++)
-                if (dst[i] != 0) dst[i] = (float)log1p(g * expm1((double)dst[i]));
+                if (dst[i] != 0) dst[i] = (float)log1p(x->gain_bins[i % (size_t)bins] * expm1((double)dst[i]));
         }
-        amt_transcriber_targets(&x->items[it].notes, c->fps, c->onset_frames, t0, T, x->tg.t_frame->data + (size_t)b * out_size,
+        amt_transcriber_targets(&x->items[it].notes, c->fps, c->onset_frames, c->onset_soft, t0, T, x->tg.t_frame->data + (size_t)b * out_size,
                                 x->tg.t_onset->data + (size_t)b * out_size, x->tg.t_vel->data + (size_t)b * out_size);
     }
     return AMT_OK;
@@ -184,6 +193,7 @@ static void tr_free(tr_ctx *x)
         for (int i = 0; i < x->ds.n; i++) { free(x->items[i].feat); amt_notes_free(&x->items[i].notes); }
     free(x->items);
     free(x->cum);
+    free(x->gain_bins);
     free(x->scratch);
     free(x->pieces);
     free(x->train); free(x->val); free(x->test);
@@ -202,10 +212,11 @@ static int create(struct amt_config *cfg, const amt_train_config *tc, amt_train_
     int rc = amt_transcriber_config_read(cfg, &c);
     if (rc) return rc;
     int cache_mb, subsets;
-    double gain_db, val_s;
+    double gain_db, tilt_db, val_s;
     const char *exp;
     if ((rc = amt_config_get_int(cfg, "train", "cache_mb", TR_DEFAULT_CACHE_MB, 0, 1 << 20, &cache_mb)) ||
         (rc = amt_config_get_float(cfg, "train", "gain_db", TR_DEFAULT_GAIN_DB, 0, 40, &gain_db)) ||
+        (rc = amt_config_get_float(cfg, "train", "tilt_db", TR_DEFAULT_TILT_DB, 0, 40, &tilt_db)) ||
         (rc = amt_tr_data_keys(cfg, &subsets, &val_s)) ||
         (rc = amt_config_get_string(cfg, "train", "export_fp16", "", &exp)))
         return rc;
@@ -215,6 +226,7 @@ static int create(struct amt_config *cfg, const amt_train_config *tc, amt_train_
     tr_ctx *x = calloc(1, sizeof *x);
     if (!x) return amt_error(AMT_ENOMEM, "transcriber: out of memory");
     x->gain_db = gain_db;
+    x->tilt_db = tilt_db;
     x->cache_limit = (size_t)cache_mb << 20;
     x->best = -INFINITY;
     if (exp[0] && !(x->export_path = strdup(exp))) { rc = amt_error(AMT_ENOMEM, "transcriber: out of memory"); goto fail; }
@@ -235,8 +247,9 @@ static int create(struct amt_config *cfg, const amt_train_config *tc, amt_train_
     if (!(x->runner = amt_tr_infer_new(&x->model, 0))) { rc = amt_errcode() ? amt_errcode() : AMT_ENOMEM; goto fail; }
     x->items = calloc((size_t)x->ds.n, sizeof *x->items);
     x->cum = malloc(sizeof(double) * (size_t)x->ntrain);
+    x->gain_bins = malloc(sizeof(float) * (size_t)x->model.cfg.bins);
     x->pieces = calloc((size_t)x->nval + 1, sizeof *x->pieces);
-    if (!x->items || !x->cum || !x->pieces) { rc = amt_error(AMT_ENOMEM, "transcriber: out of memory"); goto fail; }
+    if (!x->items || !x->cum || !x->gain_bins || !x->pieces) { rc = amt_error(AMT_ENOMEM, "transcriber: out of memory"); goto fail; }
     for (int i = 0; i < x->ds.n; i++) amt_notes_init(&x->items[i].notes);
 
     /* training frames from the headers (the sampling weights) */
