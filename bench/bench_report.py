@@ -233,6 +233,20 @@ def markdown(rep):
     if ok(b):
         md += ["", f"BSS Eval 10 s 2 sources: ours {b.get('ours_s')} s, mir_eval "
                f"{b.get('mir_eval_s', 'n/a')} s, speed-up {b.get('speedup', 'n/a')}x"]
+    inf = rep.get("infer")
+    if ok(inf):
+        o1, o2, m, bp = (inf.get(k) or {} for k in ("ours_t1", "ours_t2", "ours_memory",
+                                                   "basic_pitch_t1"))
+        bpt = (f"{bp['x_real_time']}x ({bp.get('x_real_time_cpu', 'n/a')}x)"
+               if ok(bp) else f"n/a ({bp.get('skipped', bp.get('error', 'missing'))})")
+        md += ["", f"Inference (bench/bench_infer.sh, {o1.get('audio_s')} s piano, transcribe "
+               f"stage, x real time wall (CPU-time)): ours 1 thread {o1.get('x_real_time')}x "
+               f"({o1.get('x_real_time_cpu')}x), 2 threads {o2.get('x_real_time')}x; Basic Pitch "
+               f"1 thread {bpt}; ours/Basic Pitch {f(inf.get('speed_ratio_t1'), '{:.2f}x')} "
+               f"({f(inf.get('speed_ratio_t1_cpu'), '{:.2f}x')}); peak memory "
+               f"{m.get('peak_rss_mb', m.get('self_reported_peak_mb'))} MB on "
+               f"{m.get('audio_s')} s (Basic Pitch {bp.get('peak_rss_mb', 'n/a')} MB on "
+               f"{bp.get('audio_s', 'n/a')} s)"]
     return "\n".join(md) + "\n"
 
 
@@ -274,7 +288,8 @@ def main():
     settings = os.environ.get("AMT_BENCH_SETTINGS")
     if settings:
         rep["settings"] = settings
-    for name, key in (("bench_features", "features"), ("bench_bss", "bss")):
+    for name, key in (("bench_features", "features"), ("bench_bss", "bss"),
+                      ("bench_infer", "infer")):
         if runs.get(name, {}).get(None):
             rep[key] = runs[name][None][0]
     if settings:

@@ -76,6 +76,8 @@ if [ -n "$MODELS" ] && [ -x "$PY" ]; then
 elif [ -n "$MODELS" ]; then
     for t in $THREADS; do run bench_models "bench_models-t$t-r1" "$MODELS" --threads "$t" --steps "$STEPS" --warmup "$WARMUP"; done
 fi
+# inference speed + memory, ours vs Basic Pitch (issue 5; a shell script, once, when present)
+[ -f bench/bench_infer.sh ] && run bench_infer bench_infer env BUILD="$BUILD" sh bench/bench_infer.sh
 
 wall=$(( $(date +%s) - t_start ))
 echo "bench: done in $wall s" >&2
