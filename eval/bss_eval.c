@@ -18,8 +18,12 @@
  *    Cholesky, by LU as numpy.linalg.solve when Cholesky fails, and by least squares
  *    (dgelsd, rcond = machine precision, as numpy's lstsq) when LU finds G exactly
  *    singular, as mir_eval falls back;
- *  - the energies are taken from the spectra (Parseval) instead of inverse FFTs of the
- *    projections: |x|^2 = (1/nfft) sum_k |X_k|^2, exact because nothing wraps around.
+ *  - each signal is transformed once (the references at set-up, an estimate once for all
+ *    its references); only the lags that are used are read from inverse FFTs;
+ *  - the energies come from Gram products (|e - S C|^2 = |e|^2 - 2 C.D + C.(G C), see
+ *    score_range) with no FFT of the projections; when such a difference is too small
+ *    against its terms to be accurate (ratios far above 60 dB) they are taken from the
+ *    spectra instead (Parseval: |x|^2 = (1/nfft) sum_k |X_k|^2, nothing wraps around).
  * FFTs of different signals run in parallel (OpenMP); each FFT and every sum is done by
  * one thread in a fixed order, so results do not depend on the thread count. */
 #include "eval/bss_eval.h"
@@ -53,8 +57,8 @@ typedef struct linsys {
     double *f;         /* factor (column-major, leading dimension ld); not owned if shared */
     int ld, owned;
     int *ipiv;         /* LU pivots */
-    double *lev;       /* Levinson: backward solutions B_1..B_L (K x K blocks), owned */
-    double *lev_r;     /* Levinson: R(m), m = -(L-1)..L-1, K x K each, owned */
+    double *lev;       /* Levinson: backward solutions B_1..B_L (layout: lev_build_k), owned */
+    double *rs;        /* R_ij[m], |m| < L, K^2 sequences (see sys_seqs), owned */
     double *lev_x;     /* Levinson: solution scratch, L * K */
 } linsys;
 
@@ -73,15 +77,68 @@ struct amt_bss {
     fftw_complex *cspec;        /* nsrc x nf: per-source products */
     fftw_complex *se, *pa, *po; /* nf each: estimate, P_all, P_own spectra */
     double *d, *c, *lsq_a, *lsq_s;
+    double *g, *u, *cown;       /* n, n, flen: G C, G[:, j] c, own solution */
     fftw_plan fwd, inv;
     int own_plans;              /* 1: fwd/inv are not in the shared cache */
 };
 
+/* Work memory. An amt_bss of a 10 s clip uses ~15 MB of buffers; fresh pages from the
+ * kernel (malloc returns big blocks to it on free) cost more than all the arithmetic, so
+ * the big buffers are recycled process-wide: wfree keeps up to WCACHE_SLOTS blocks,
+ * WCACHE_MAX_BYTES in all, and wmalloc hands back the smallest kept block that fits (and
+ * is at most twice the request). Blocks are 64-byte aligned (as FFTW arrays must be) and
+ * carry their capacity in a 64-byte header. The cache is guarded by one named critical
+ * section and is never released (like the plan cache below). */
+#define WCACHE_SLOTS 32
+#define WCACHE_MAX_BYTES ((size_t)64 << 20)
+#define WHEADER 64
+static struct { unsigned char *p; size_t n; } wcache[WCACHE_SLOTS];
+static size_t wcache_bytes;
+
+/* n bytes, 64-byte aligned, uninitialised; NULL when out of memory. Free with wfree. */
+static void *wmalloc(size_t n)
+{
+    unsigned char *p = NULL;
+    #pragma omp critical(amt_bss_wcache)
+    {
+        int best = -1;
+        for (int k = 0; k < WCACHE_SLOTS; k++)
+            if (wcache[k].p && wcache[k].n >= n && wcache[k].n / 2 <= n &&
+                (best < 0 || wcache[k].n < wcache[best].n)) best = k;
+        if (best >= 0) {
+            p = wcache[best].p;
+            wcache_bytes -= wcache[best].n;
+            wcache[best].p = NULL;
+        }
+    }
+    if (p) return p + WHEADER;
+    void *q = NULL;
+    if (n > SIZE_MAX - WHEADER || posix_memalign(&q, WHEADER, n + WHEADER)) return NULL;
+    *(size_t *)q = n;
+    return (unsigned char *)q + WHEADER;
+}
+
+static void wfree(void *ptr)
+{
+    if (!ptr) return;
+    unsigned char *p = (unsigned char *)ptr - WHEADER;
+    size_t n = *(size_t *)p;
+    int kept = 0;
+    #pragma omp critical(amt_bss_wcache)
+    {
+        for (int k = 0; k < WCACHE_SLOTS && !kept; k++)
+            if (!wcache[k].p && wcache_bytes + n <= WCACHE_MAX_BYTES) {
+                wcache[k].p = p; wcache[k].n = n; wcache_bytes += n; kept = 1;
+            }
+    }
+    if (!kept) free(p);
+}
+
 static void sys_free(linsys *s)
 {
-    if (s->owned) free(s->f);
-    free(s->ipiv); free(s->lev); free(s->lev_r); free(s->lev_x);
-    s->f = NULL; s->ipiv = NULL; s->lev = NULL; s->lev_r = NULL; s->lev_x = NULL;
+    if (s->owned) wfree(s->f);
+    free(s->ipiv); wfree(s->lev); wfree(s->rs); wfree(s->lev_x);
+    s->f = NULL; s->ipiv = NULL; s->lev = NULL; s->rs = NULL; s->lev_x = NULL;
 }
 
 void amt_bss_free(amt_bss *b)
@@ -98,9 +155,10 @@ void amt_bss_free(amt_bss *b)
         for (int j = 0; j < b->nsrc; j++) sys_free(&b->own[j]);
     sys_free(&b->all);
     free(b->own);
-    fftw_free(b->sf); fftw_free(b->rbuf); fftw_free(b->cspec);
-    fftw_free(b->se); fftw_free(b->pa); fftw_free(b->po);
+    wfree(b->sf); wfree(b->rbuf); wfree(b->cspec);
+    wfree(b->se); wfree(b->pa); wfree(b->po);
     free(b->lags); free(b->d); free(b->c); free(b->lsq_a); free(b->lsq_s);
+    free(b->g); free(b->u); free(b->cown);
     free(b);
 }
 
@@ -143,7 +201,8 @@ static void fft_float(const amt_bss *b, const float *x, long len, double *rb, ff
     fftw_execute_dft_r2c(b->fwd, rb, out);
 }
 
-/* rb[k mod nfft] = sum_n x[n+k] y[n], i.e. real(ifft(X conj(Y))); tmp (nf) is destroyed. */
+/* rb[k mod nfft] = nfft * sum_n x[n+k] y[n] (unnormalised real(ifft(X conj(Y))): the
+ * caller scales the few lags it uses by 1/nfft); tmp (nf) is destroyed. */
 static void xcorr(const amt_bss *b, const fftw_complex *X, const fftw_complex *Y, fftw_complex *tmp, double *rb)
 {
     for (long f = 0; f < b->nf; f++) {
@@ -152,8 +211,6 @@ static void xcorr(const amt_bss *b, const fftw_complex *X, const fftw_complex *Y
         tmp[f][1] = xi * yr - xr * yi;
     }
     fftw_execute_dft_c2r(b->inv, tmp, rb);
-    double s = 1.0 / (double)b->nfft;
-    for (long k = 0; k < b->nfft; k++) rb[k] *= s;
 }
 
 /* Writes the system's matrix (column-major, leading dimension ld), the lower triangle
@@ -202,16 +259,6 @@ static inline __attribute__((always_inline)) void mm(int K, const double *A, con
             C[i * K + j] = s;
         }
 }
-/* C += A B */
-static inline __attribute__((always_inline)) void mm_add(int K, const double *A, const double *B, double *C)
-{
-    for (int i = 0; i < K; i++)
-        for (int j = 0; j < K; j++) {
-            double s = 0;
-            for (int k = 0; k < K; k++) s += A[i * K + k] * B[k * K + j];
-            C[i * K + j] += s;
-        }
-}
 /* A <- A^-1 (K x K) by Gauss-Jordan with partial pivoting; -1 if singular. */
 static int inv_small(int K, double *A)
 {
@@ -237,41 +284,72 @@ static int inv_small(int K, double *A)
     return 0;
 }
 
+/* The system's R(m)[i][j] = r_ij[m], |m| < L, as K x K sequences (s->rs, owned):
+ * R_ij[m] at rs[(i K + j) W + m + L - 1], W = 2L - 1. Every system has them (the energy
+ * sums use G v products); 0 or -1 when out of memory. */
+static int sys_seqs(const amt_bss *b, linsys *s)
+{
+    int K = s->s1 - s->s0;
+    long L = b->flen, W = 2 * L - 1;
+    s->rs = wmalloc((size_t)K * K * W * sizeof(double));
+    if (!s->rs) return -1;
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < K; j++) {
+            int gi = s->s0 + i, gj = s->s0 + j;
+            double *o = s->rs + ((size_t)i * K + j) * W;
+            if (gi >= gj) memcpy(o, b->lags + ((size_t)gi * (gi + 1) / 2 + gj) * W, (size_t)W * sizeof(double));
+            else {
+                const double *lg = b->lags + ((size_t)gj * (gj + 1) / 2 + gi) * W;
+                for (long m = 0; m < W; m++) o[m] = lg[W - 1 - m];
+            }
+        }
+    return 0;
+}
+
+/* sum_{a < n} x[a] y[a] (vectorised; fixed order for a given build) */
+static inline double dot(const double *x, const double *y, long n)
+{
+    double acc = 0;
+    #pragma omp simd reduction(+:acc)
+    for (long a = 0; a < n; a++) acc += x[a] * y[a];
+    return acc;
+}
+
 /* Sets up Levinson for system s; -1 (nothing kept) when a step is singular or not finite.
- * Inlined for each K so the small products unroll. */
+ * Every K x K block sequence is stored as K^2 scalar sequences (F_ij[a], B_ij[a],
+ * R_ij[m]) so the inner loops are contiguous dot products and axpys; B_n (n blocks) is
+ * kept at lev + KK n(n-1)/2, B_n,ij[a] at [(i K + j) n + a]. Inlined for each K. */
 static inline __attribute__((always_inline)) int lev_build_k(const amt_bss *b, linsys *s, const int K)
 {
     long L = b->flen, W = 2 * L - 1;
     size_t KK = (size_t)K * K;
-    s->lev_r = malloc((size_t)W * KK * sizeof(double));
-    s->lev = malloc((size_t)L * (L + 1) / 2 * KK * sizeof(double));
-    s->lev_x = malloc((size_t)L * K * sizeof(double));
-    double *F = malloc((size_t)L * KK * sizeof(double)), *Fn = malloc((size_t)L * KK * sizeof(double));
-    int ok = s->lev_r && s->lev && s->lev_x && F && Fn;
-    for (long m = -(L - 1); ok && m < L; m++)
-        for (int i = 0; i < K; i++)
-            for (int j = 0; j < K; j++) {
-                int gi = s->s0 + i, gj = s->s0 + j;
-                double v = gi >= gj ? b->lags[((size_t)gi * (gi + 1) / 2 + gj) * W + m + L - 1]
-                                    : b->lags[((size_t)gj * (gj + 1) / 2 + gi) * W - m + L - 1];
-                s->lev_r[(m + L - 1) * KK + i * K + j] = v;
-            }
-    const double *R = s->lev_r + (L - 1) * KK;   /* R + m*KK = R(m) */
-    if (ok) {
-        memcpy(F, R, KK * sizeof(double));
-        ok = inv_small(K, F) == 0;
-        memcpy(s->lev, F, KK * sizeof(double));   /* B_1 = F_1 = R(0)^-1 */
-    }
+    s->lev = wmalloc((size_t)L * (L + 1) / 2 * KK * sizeof(double));
+    s->lev_x = wmalloc((size_t)L * K * sizeof(double));
+    double *F = wmalloc((size_t)L * KK * sizeof(double)), *Fn = wmalloc((size_t)L * KK * sizeof(double));
+    int ok = s->lev && s->lev_x && F && Fn && s->rs;
+    const double *R[LEVINSON_MAX_K * LEVINSON_MAX_K];   /* R[i K + j][m] = R_ij[m] */
+    for (size_t k = 0; ok && k < KK; k++) R[k] = s->rs + k * W + (L - 1);
     double Ef[LEVINSON_MAX_K * LEVINSON_MAX_K], Eb[LEVINSON_MAX_K * LEVINSON_MAX_K], al[LEVINSON_MAX_K * LEVINSON_MAX_K];
     double de[LEVINSON_MAX_K * LEVINSON_MAX_K], be[LEVINSON_MAX_K * LEVINSON_MAX_K], ga[LEVINSON_MAX_K * LEVINSON_MAX_K];
-    double tmp[LEVINSON_MAX_K * LEVINSON_MAX_K];
+    if (ok) {
+        for (size_t k = 0; k < KK; k++) Ef[k] = R[k][0];
+        ok = inv_small(K, Ef) == 0;
+        for (size_t k = 0; k < KK; k++) F[k] = s->lev[k] = Ef[k];   /* B_1 = F_1 = R(0)^-1 */
+    }
     for (long n = 1; ok && n < L; n++) {
-        const double *B = s->lev + (size_t)n * (n - 1) / 2 * KK;   /* B_n: n blocks */
-        double *Bn = s->lev + (size_t)n * (n + 1) / 2 * KK;        /* B_{n+1}: n + 1 blocks */
-        memset(Ef, 0, KK * sizeof(double));
-        memset(Eb, 0, KK * sizeof(double));
-        for (long a = 0; a < n; a++) mm_add(K, R + (a - n) * (long)KK, F + a * KK, Ef);
-        for (long c = 1; c <= n; c++) mm_add(K, R + c * (long)KK, B + (c - 1) * KK, Eb);
+        const double *B = s->lev + (size_t)n * (n - 1) / 2 * KK;   /* B_n: sequences of n */
+        double *Bn = s->lev + (size_t)n * (n + 1) / 2 * KK;        /* B_{n+1}: of n + 1 */
+        /* F is stored with stride n, Fn gets stride n + 1 */
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) {
+                double ef = 0, eb = 0;
+                for (int k = 0; k < K; k++) {
+                    ef += dot(R[i * K + k] - n, F + ((size_t)k * K + j) * n, n);
+                    eb += dot(R[i * K + k] + 1, B + ((size_t)k * K + j) * n, n);
+                }
+                Ef[i * K + j] = ef;
+                Eb[i * K + j] = eb;
+            }
         mm(K, Eb, Ef, al);
         mm(K, Ef, Eb, de);
         for (int i = 0; i < K; i++)
@@ -279,25 +357,30 @@ static inline __attribute__((always_inline)) int lev_build_k(const amt_bss *b, l
         if (inv_small(K, al) || inv_small(K, de)) { ok = 0; break; }
         mm(K, Ef, al, be);   /* -beta  = Ef al */
         mm(K, Eb, de, ga);   /* -gamma = Eb de */
-        for (long a = 0; a <= n; a++) {
-            double *fo = Fn + a * KK, *bo = Bn + a * KK;
-            memset(fo, 0, KK * sizeof(double));
-            memset(bo, 0, KK * sizeof(double));
-            if (a < n) {
-                mm_add(K, F + a * KK, al, fo);
-                mm(K, F + a * KK, ga, tmp);
-                for (size_t k = 0; k < KK; k++) bo[k] -= tmp[k];
+        /* F_{n+1}[a] = F_n[a] al - B_n[a-1] be,  B_{n+1}[a] = B_n[a-1] de - F_n[a] ga */
+        for (int i = 0; i < K; i++)
+            for (int j = 0; j < K; j++) {
+                double *fo = Fn + ((size_t)i * K + j) * (n + 1), *bo = Bn + ((size_t)i * K + j) * (n + 1);
+                const double *fi = F + (size_t)i * K * n, *bi = B + (size_t)i * K * n;
+                double a1[LEVINSON_MAX_K], g1[LEVINSON_MAX_K], b1[LEVINSON_MAX_K], d1[LEVINSON_MAX_K];
+                for (int k = 0; k < K; k++) {
+                    a1[k] = al[k * K + j]; g1[k] = ga[k * K + j]; b1[k] = be[k * K + j]; d1[k] = de[k * K + j];
+                }
+                /* a = 0..n in one pass; F_n[n] and B_n[-1] are 0 */
+                for (long a = 0; a <= n; a++) {
+                    double f = 0, g = 0;
+                    if (a < n)
+                        for (int k = 0; k < K; k++) { f += fi[(size_t)k * n + a] * a1[k]; g -= fi[(size_t)k * n + a] * g1[k]; }
+                    if (a > 0)
+                        for (int k = 0; k < K; k++) { f -= bi[(size_t)k * n + a - 1] * b1[k]; g += bi[(size_t)k * n + a - 1] * d1[k]; }
+                    fo[a] = f;
+                    bo[a] = g;
+                }
             }
-            if (a >= 1) {
-                mm(K, B + (a - 1) * KK, be, tmp);
-                for (size_t k = 0; k < KK; k++) fo[k] -= tmp[k];
-                mm_add(K, B + (a - 1) * KK, de, bo);
-            }
-        }
         double *t = F; F = Fn; Fn = t;
-        for (size_t k = 0; k < KK; k++) if (!isfinite(Bn[n * KK + k])) ok = 0;
+        for (size_t k = 0; k < KK; k++) if (!isfinite(Bn[k * (n + 1) + n])) ok = 0;
     }
-    free(F); free(Fn);
+    wfree(F); wfree(Fn);
     return ok ? 0 : -1;
 }
 
@@ -311,42 +394,37 @@ static int lev_build(const amt_bss *b, linsys *s)
     }
 }
 
-/* rhs (source-major: rhs[i L + a]) <- G_s^-1 rhs by the stored Levinson recursion. */
+/* rhs (source-major: rhs[i L + a]) <- G_s^-1 rhs by the stored Levinson recursion:
+ * x_{n+1} = [x_n; 0] + B_{n+1} (y_n - sum_{a<n} R(a-n) x_n[a]), x source-major. */
 static inline __attribute__((always_inline)) void lev_solve_k(const amt_bss *b, const linsys *s, double *rhs, const int K)
 {
-    long L = b->flen;
+    long L = b->flen, W = 2 * L - 1;
     size_t KK = (size_t)K * K;
-    const double *R = s->lev_r + (L - 1) * KK;
     double *x = s->lev_x, v[LEVINSON_MAX_K];
     for (int i = 0; i < K; i++) {
         double acc = 0;
         for (int j = 0; j < K; j++) acc += s->lev[i * K + j] * rhs[(long)j * L];
-        x[i] = acc;
+        x[(long)i * L] = acc;
     }
     for (long n = 1; n < L; n++) {
-        for (int i = 0; i < K; i++) v[i] = rhs[(long)i * L + n];
-        for (long a = 0; a < n; a++) {
-            const double *Rm = R + (a - n) * (long)KK, *xa = x + a * K;
-            for (int i = 0; i < K; i++) {
-                double acc = 0;
-                for (int j = 0; j < K; j++) acc += Rm[i * K + j] * xa[j];
-                v[i] -= acc;
-            }
+        for (int i = 0; i < K; i++) {
+            double acc = 0;
+            for (int j = 0; j < K; j++)
+                acc += dot(s->rs + ((size_t)i * K + j) * W + (L - 1) - n, x + (long)j * L, n);
+            v[i] = rhs[(long)i * L + n] - acc;
         }
-        const double *Bn = s->lev + (size_t)n * (n + 1) / 2 * KK;
-        for (int i = 0; i < K; i++) x[n * K + i] = 0;
-        for (long a = 0; a <= n; a++) {
-            const double *Ba = Bn + a * KK;
-            double *xa = x + a * K;
-            for (int i = 0; i < K; i++) {
-                double acc = 0;
-                for (int j = 0; j < K; j++) acc += Ba[i * K + j] * v[j];
-                xa[i] += acc;
+        const double *Bn = s->lev + (size_t)n * (n + 1) / 2 * KK;   /* B_{n+1} */
+        for (int i = 0; i < K; i++) {
+            double *xi = x + (long)i * L;
+            xi[n] = 0;
+            for (int j = 0; j < K; j++) {
+                const double *bij = Bn + ((size_t)i * K + j) * (n + 1);
+                double vj = v[j];
+                for (long a = 0; a <= n; a++) xi[a] += bij[a] * vj;
             }
         }
     }
-    for (long a = 0; a < L; a++)
-        for (int i = 0; i < K; i++) rhs[(long)i * L + a] = x[a * K + i];
+    memcpy(rhs, x, (size_t)K * L * sizeof(double));
 }
 
 static void lev_solve(const amt_bss *b, const linsys *s, double *rhs)
@@ -359,22 +437,25 @@ static void lev_solve(const amt_bss *b, const linsys *s, double *rhs)
     }
 }
 
-/* out = G_s v (both source-major, v[i L + a]) from the stored R(m). */
-static void lev_matvec(const amt_bss *b, const linsys *s, const double *v, double *out)
+/* out (rows of sources [r0, r1) of the system, source-major) = G_s[rows, :] v, v over all
+ * of the system's sources (source-major, v[i L + a]); out[(i - r0) L + a]. */
+static void sys_matvec_rows(const amt_bss *b, const linsys *s, int r0, int r1, const double *v, double *out)
 {
     int K = s->s1 - s->s0;
-    long L = b->flen;
-    size_t KK = (size_t)K * K;
-    const double *R = s->lev_r + (L - 1) * KK;
-    for (int i = 0; i < K; i++)
+    long L = b->flen, W = 2 * L - 1;
+    for (int i = r0; i < r1; i++)
         for (long a = 0; a < L; a++) {
             double acc = 0;
-            for (int j = 0; j < K; j++) {
-                const double *vj = v + (long)j * L;
-                for (long c = 0; c < L; c++) acc += R[(c - a) * (long)KK + i * K + j] * vj[c];
-            }
-            out[(long)i * L + a] = acc;
+            for (int j = 0; j < K; j++)
+                acc += dot(s->rs + ((size_t)i * K + j) * W + (L - 1) - a, v + (long)j * L, L);
+            out[(long)(i - r0) * L + a] = acc;
         }
+}
+
+/* out = G_s v (both source-major, v[i L + a]) from the stored R_ij sequences. */
+static void sys_matvec(const amt_bss *b, const linsys *s, const double *v, double *out)
+{
+    sys_matvec_rows(b, s, 0, s->s1 - s->s0, v, out);
 }
 
 /* Levinson is not backward stable on (nearly) rank-deficient G (e.g. signals shorter
@@ -394,11 +475,11 @@ static int lev_check(const amt_bss *b, linsys *s)
         st = st * 6364136223846793005ULL + 1442695040888963407ULL;
         v[k] = (double)(st >> 11) / 9007199254740992.0 - 0.5;
     }
-    lev_matvec(b, s, v, y);
+    sys_matvec(b, s, v, y);
     memcpy(r, y, (size_t)n * sizeof(double));
     lev_solve(b, s, r);                 /* r = x */
     memcpy(v, r, (size_t)n * sizeof(double));
-    lev_matvec(b, s, v, r);             /* r = G x */
+    sys_matvec(b, s, v, r);             /* r = G x */
     double res = 0, yn = 0;
     for (long k = 0; k < n; k++) {
         res += (r[k] - y[k]) * (r[k] - y[k]);
@@ -413,14 +494,16 @@ static int lev_check(const amt_bss *b, linsys *s)
 static int sys_factor(amt_bss *b, linsys *s)
 {
     int n = (s->s1 - s->s0) * b->flen;
+    if (!s->rs && sys_seqs(b, s))
+        return amt_error(AMT_ENOMEM, "bss_eval: out of memory for a %d x %d system", n, n);
     if (use_levinson && s->s1 - s->s0 <= LEVINSON_MAX_K) {
         if (lev_build(b, s) == 0 && lev_check(b, s) == 0) { s->kind = SOLVE_LEVINSON; return AMT_OK; }
-        free(s->lev); free(s->lev_r); free(s->lev_x);
-        s->lev = s->lev_r = s->lev_x = NULL;
+        wfree(s->lev); wfree(s->lev_x);
+        s->lev = s->lev_x = NULL;
     }
     s->ld = n;
     s->owned = 1;
-    s->f = malloc((size_t)n * n * sizeof(double));
+    s->f = wmalloc((size_t)n * n * sizeof(double));
     if (!s->f) return amt_error(AMT_ENOMEM, "bss_eval: out of memory for a %d x %d system", n, n);
     fill_gram(b, s, s->f, n, 1);
     lapack_int info = LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', n, s->f, n);
@@ -433,7 +516,7 @@ static int sys_factor(amt_bss *b, linsys *s)
     if (info < 0) return amt_error(AMT_EINTERNAL, "bss_eval: LAPACK dgetrf failed (%d)", (int)info);
     if (info == 0) { s->kind = SOLVE_LU; return AMT_OK; }
     s->kind = SOLVE_LSTSQ;
-    free(s->f); s->f = NULL;
+    wfree(s->f); s->f = NULL;
     free(s->ipiv); s->ipiv = NULL;
     if (!b->lsq_a) {
         b->lsq_a = malloc((size_t)b->n * b->n * sizeof(double));
@@ -526,18 +609,21 @@ int amt_bss_new(const float *const *refs, int nsrc, long nsampl, int flen, amt_b
     if (b->nthr < 1) b->nthr = 1;
     long L = flen, nf = b->nf;
     size_t npairs = (size_t)nsrc * (nsrc + 1) / 2;
-    b->sf = fftw_malloc((size_t)nsrc * b->cstride * sizeof(fftw_complex));
+    b->sf = wmalloc((size_t)nsrc * b->cstride * sizeof(fftw_complex));
     b->lags = malloc(npairs * (2 * L - 1) * sizeof(double));
     b->own = calloc((size_t)nsrc, sizeof(linsys));
-    b->rbuf = fftw_malloc((size_t)b->nthr * b->rstride * sizeof(double));
-    b->cspec = fftw_malloc((size_t)(nsrc > 1 ? nsrc : 2) * b->cstride * sizeof(fftw_complex));
-    b->se = fftw_malloc((size_t)nf * sizeof(fftw_complex));
-    b->pa = fftw_malloc((size_t)nf * sizeof(fftw_complex));
-    b->po = fftw_malloc((size_t)nf * sizeof(fftw_complex));
+    b->rbuf = wmalloc((size_t)b->nthr * b->rstride * sizeof(double));
+    b->cspec = wmalloc((size_t)(nsrc > 1 ? nsrc : 2) * b->cstride * sizeof(fftw_complex));
+    b->se = wmalloc((size_t)nf * sizeof(fftw_complex));
+    b->pa = wmalloc((size_t)nf * sizeof(fftw_complex));
+    b->po = wmalloc((size_t)nf * sizeof(fftw_complex));
     b->d = malloc((size_t)b->n * sizeof(double));
     b->c = malloc((size_t)b->n * sizeof(double));
+    b->g = malloc((size_t)b->n * sizeof(double));
+    b->u = malloc((size_t)b->n * sizeof(double));
+    b->cown = malloc((size_t)flen * sizeof(double));
     if (!b->sf || !b->lags || !b->own || !b->rbuf || !b->cspec || !b->se || !b->pa || !b->po ||
-        !b->d || !b->c) {
+        !b->d || !b->c || !b->g || !b->u || !b->cown) {
         amt_bss_free(b);
         return amt_error(AMT_ENOMEM, "bss_eval: out of memory for %d sources of %ld samples", nsrc, nsampl);
     }
@@ -557,7 +643,7 @@ int amt_bss_new(const float *const *refs, int nsrc, long nsampl, int flen, amt_b
     #pragma omp parallel num_threads(thread_count(b, np))
     {
         int tid = omp_get_thread_num();
-        fftw_complex *tmp = fftw_malloc((size_t)nf * sizeof(fftw_complex));
+        fftw_complex *tmp = wmalloc((size_t)nf * sizeof(fftw_complex));
         double *rb = b->rbuf + (size_t)tid * b->rstride;
         if (!tmp) {
             #pragma omp atomic write
@@ -571,9 +657,10 @@ int amt_bss_new(const float *const *refs, int nsrc, long nsampl, int flen, amt_b
             int j = p - i * (i + 1) / 2;
             xcorr(b, b->sf + (size_t)i * b->cstride, b->sf + (size_t)j * b->cstride, tmp, rb);
             double *lg = b->lags + (size_t)p * (2 * L - 1);
-            for (long k = -(L - 1); k < L; k++) lg[k + L - 1] = rb[k >= 0 ? k : b->nfft + k];
+            double sc = 1.0 / (double)b->nfft;
+            for (long k = -(L - 1); k < L; k++) lg[k + L - 1] = rb[k >= 0 ? k : b->nfft + k] * sc;
         }
-        fftw_free(tmp);
+        wfree(tmp);
     }
     if (fail) { amt_bss_free(b); return amt_error(AMT_ENOMEM, "bss_eval: out of memory"); }
 
@@ -584,6 +671,7 @@ int amt_bss_new(const float *const *refs, int nsrc, long nsampl, int flen, amt_b
         if (j == 0 && b->all.kind == SOLVE_CHOL) {
             /* the Cholesky factor of G's leading block is the leading block of G's factor */
             b->own[0].kind = SOLVE_CHOL; b->own[0].f = b->all.f; b->own[0].ld = b->all.ld; b->own[0].owned = 0;
+            if (sys_seqs(b, &b->own[0])) rc = amt_error(AMT_ENOMEM, "bss_eval: out of memory");
         } else rc = sys_factor(b, &b->own[j]);
     }
     if (rc) { amt_bss_free(b); return rc; }
@@ -603,30 +691,54 @@ static double safe_db(double num, double den)
     return 10.0 * log10(num / den);
 }
 
-/* Scores est against references j in [j0, j1): results at sdr[j] etc. */
-static int score_range(amt_bss *b, const float *est, int j0, int j1, double *sdr, double *sir, double *sar)
+/* Energy sums from Gram products. For any coefficients C (source-major, C[iL+a]) the
+ * projection P = sum_i C_i * s_i satisfies exactly
+ *   |e - P|^2 = |e|^2 - 2 C.D + C.(G C),   |P|^2 = C.(G C),   <P, Q> = C.(G C'),
+ * so with C the all-sources solution, c the own one (reference j) and
+ *   g = G C, u = G[:, j] c (u_j = G_jj c):
+ *   |P_own|^2 = c.u_j,  |e - P_own|^2 = |e|^2 - 2 c.D_j + c.u_j,
+ *   |P_all - P_own|^2 = C.g - 2 C.u + c.u_j,  |P_all|^2 = C.g,  |e - P_all|^2 = |e|^2 - 2 C.D + C.g.
+ * This replaces 3 FFTs of length nfft per estimate by O(K^2 L^2) products. A difference
+ * of large terms loses accuracy when it is tiny relative to them (a ratio far above
+ * 60 dB); ALG_REL_MIN bounds that: each difference must exceed ALG_REL_MIN times a bound
+ * on its terms' magnitude (absolute sums, plus |C|_1^2 max_i r_ii[0] for rounding in G),
+ * else the estimate's energies for that reference are taken from the spectra. */
+#define ALG_REL_MIN 1e-9
+
+/* sum_t x[t]^2 of a float signal, in double */
+static double energy(const float *x, long n)
 {
-    if (!est) return amt_error(AMT_EINVAL, "bss_eval: estimate is NULL");
-    int st = signal_state(est, b->nsampl);
-    if (st == 1)
-        return amt_error(AMT_EINVAL, "bss_eval: estimated source is silent (all zeros); "
-                         "BSS Eval is undefined for silent estimates");
-    if (st == 2) return amt_error(AMT_EINVAL, "bss_eval: estimated source contains NaN or Inf");
-    int nsrc = b->nsrc;
-    long nf = b->nf, L = b->flen, nfft = b->nfft;
-    fft_float(b, est, b->nsampl, b->rbuf, b->se);
-    /* D blocks: D[iL+a] = r_{s_i, e}[-a] */
-    #pragma omp parallel for schedule(static) num_threads(thread_count(b, nsrc))
-    for (int i = 0; i < nsrc; i++) {
-        double *rb = b->rbuf + (size_t)omp_get_thread_num() * b->rstride;
-        xcorr(b, b->sf + (size_t)i * b->cstride, b->se, b->cspec + (size_t)i * b->cstride, rb);
-        b->d[i * L] = rb[0];
-        for (long a = 1; a < L; a++) b->d[i * L + a] = rb[nfft - a];
+    double acc = 0;
+    #pragma omp simd reduction(+:acc)
+    for (long t = 0; t < n; t++) acc += (double)x[t] * (double)x[t];
+    return acc;
+}
+
+/* sum_k |x[k] y[k]| */
+static double absdot(const double *x, const double *y, long n)
+{
+    double acc = 0;
+    #pragma omp simd reduction(+:acc)
+    for (long k = 0; k < n; k++) acc += fabs(x[k] * y[k]);
+    return acc;
+}
+
+/* out[i L + a] = (G[i-block, j-block] v)[a] for every source i of the all system */
+static void gram_col(const amt_bss *b, int j, const double *v, double *out)
+{
+    int K = b->nsrc;
+    long L = b->flen, W = 2 * L - 1;
+    for (int i = 0; i < K; i++) {
+        const double *r = b->all.rs + ((size_t)i * K + j) * W + (L - 1);
+        for (long a = 0; a < L; a++) out[(long)i * L + a] = dot(r - a, v, L);
     }
-    /* projection on all references: P_all spectrum = sum_i FFT(C_i) S_i */
-    memcpy(b->c, b->d, (size_t)b->n * sizeof(double));
-    int rc = sys_solve(b, &b->all, b->c);
-    if (rc) return rc;
+}
+
+/* b->pa = spectrum of P_all = sum_i FFT(C_i) S_i, C in b->c */
+static void spectral_pall(amt_bss *b)
+{
+    int nsrc = b->nsrc;
+    long nf = b->nf, L = b->flen;
     #pragma omp parallel for schedule(static) num_threads(thread_count(b, nsrc))
     for (int i = 0; i < nsrc; i++) {
         fftw_complex *cs = b->cspec + (size_t)i * b->cstride;
@@ -643,28 +755,92 @@ static int score_range(amt_bss *b, const float *est, int j0, int j1, double *sdr
         const fftw_complex *cs = b->cspec + (size_t)i * b->cstride;
         for (long f = 0; f < nf; f++) { b->pa[f][0] += cs[f][0]; b->pa[f][1] += cs[f][1]; }
     }
+}
+
+/* en = {|P_own|^2, |e - P_own|^2, |P_all - P_own|^2, |P_all|^2, |e - P_all|^2} from the
+ * spectra (Parseval), own coefficients in b->cown, P_all spectrum in b->pa. */
+static void spectral_energies(amt_bss *b, int j, double *en)
+{
+    long nf = b->nf;
+    fft_real(b, b->cown, b->flen, b->rbuf, b->po);
+    const fftw_complex *S = b->sf + (size_t)j * b->cstride;
+    double e_filt = 0, e_dist = 0, e_int = 0, e_sig = 0, e_art = 0;
+    for (long f = 0; f < nf; f++) {
+        double cr = b->po[f][0], ci = b->po[f][1];
+        double por = cr * S[f][0] - ci * S[f][1], poi = cr * S[f][1] + ci * S[f][0];
+        double par = b->pa[f][0], pai = b->pa[f][1], er = b->se[f][0], ei = b->se[f][1];
+        double w = bin_weight(b, f);
+        e_filt += w * (por * por + poi * poi);
+        e_dist += w * ((er - por) * (er - por) + (ei - poi) * (ei - poi));
+        e_int += w * ((par - por) * (par - por) + (pai - poi) * (pai - poi));
+        e_sig += w * (par * par + pai * pai);
+        e_art += w * ((er - par) * (er - par) + (ei - pai) * (ei - pai));
+    }
+    en[0] = e_filt; en[1] = e_dist; en[2] = e_int; en[3] = e_sig; en[4] = e_art;
+}
+
+/* Scores est against references j in [j0, j1): results at sdr[j] etc. */
+static int score_range(amt_bss *b, const float *est, int j0, int j1, double *sdr, double *sir, double *sar)
+{
+    if (!est) return amt_error(AMT_EINVAL, "bss_eval: estimate is NULL");
+    int st = signal_state(est, b->nsampl);
+    if (st == 1)
+        return amt_error(AMT_EINVAL, "bss_eval: estimated source is silent (all zeros); "
+                         "BSS Eval is undefined for silent estimates");
+    if (st == 2) return amt_error(AMT_EINVAL, "bss_eval: estimated source contains NaN or Inf");
+    int nsrc = b->nsrc, n = b->n;
+    long L = b->flen, nfft = b->nfft;
+    fft_float(b, est, b->nsampl, b->rbuf, b->se);
+    /* D blocks: D[iL+a] = r_{s_i, e}[-a] */
+    #pragma omp parallel for schedule(static) num_threads(thread_count(b, nsrc))
+    for (int i = 0; i < nsrc; i++) {
+        double *rb = b->rbuf + (size_t)omp_get_thread_num() * b->rstride;
+        xcorr(b, b->sf + (size_t)i * b->cstride, b->se, b->cspec + (size_t)i * b->cstride, rb);
+        double s = 1.0 / (double)nfft;
+        b->d[i * L] = rb[0] * s;
+        for (long a = 1; a < L; a++) b->d[i * L + a] = rb[nfft - a] * s;
+    }
+    double E = energy(est, b->nsampl);
+    /* projection on all references: C = G^-1 D, g = G C */
+    memcpy(b->c, b->d, (size_t)n * sizeof(double));
+    int rc = sys_solve(b, &b->all, b->c);
+    if (rc) return rc;
+    sys_matvec(b, &b->all, b->c, b->g);
+    double rmax = 0, c1 = 0;
+    for (int i = 0; i < nsrc; i++) rmax = fmax(rmax, b->all.rs[((size_t)i * nsrc + i) * (2 * L - 1) + L - 1]);
+    for (int k = 0; k < n; k++) c1 += fabs(b->c[k]);
+    double cg = dot(b->c, b->g, n), cd = dot(b->c, b->d, n);
+    double a_sig = absdot(b->c, b->g, n) + c1 * c1 * rmax;
+    double a_art = E + 2 * absdot(b->c, b->d, n) + a_sig;
+    double all_art = E - 2 * cd + cg;
+    int all_ok = all_art > ALG_REL_MIN * a_art && cg > ALG_REL_MIN * a_sig;
+    int have_pa = 0;
     for (int j = j0; j < j1; j++) {
-        memcpy(b->c, b->d + (size_t)j * L, (size_t)L * sizeof(double));
-        rc = sys_solve(b, &b->own[j], b->c);
+        memcpy(b->cown, b->d + (size_t)j * L, (size_t)L * sizeof(double));
+        rc = sys_solve(b, &b->own[j], b->cown);
         if (rc) return rc;
-        fft_real(b, b->c, L, b->rbuf, b->po);
-        const fftw_complex *S = b->sf + (size_t)j * b->cstride;
-        /* s_filt = P_own, e_interf = P_all - P_own, e_artif = e - P_all */
-        double e_filt = 0, e_dist = 0, e_int = 0, e_sig = 0, e_art = 0;
-        for (long f = 0; f < nf; f++) {
-            double cr = b->po[f][0], ci = b->po[f][1];
-            double por = cr * S[f][0] - ci * S[f][1], poi = cr * S[f][1] + ci * S[f][0];
-            double par = b->pa[f][0], pai = b->pa[f][1], er = b->se[f][0], ei = b->se[f][1];
-            double w = bin_weight(b, f);
-            e_filt += w * (por * por + poi * poi);
-            e_dist += w * ((er - por) * (er - por) + (ei - poi) * (ei - poi));
-            e_int += w * ((par - por) * (par - por) + (pai - poi) * (pai - poi));
-            e_sig += w * (par * par + pai * pai);
-            e_art += w * ((er - par) * (er - par) + (ei - pai) * (ei - pai));
+        gram_col(b, j, b->cown, b->u);
+        const double *h = b->u + (size_t)j * L, *dj = b->d + (size_t)j * L;
+        double o1 = 0;
+        for (long k = 0; k < L; k++) o1 += fabs(b->cown[k]);
+        double a_filt = absdot(b->cown, h, L) + o1 * o1 * rmax;
+        double a_dist = E + 2 * absdot(b->cown, dj, L) + a_filt;
+        double a_int = a_sig + 2 * (absdot(b->c, b->u, n) + c1 * o1 * rmax) + a_filt;
+        double en[5];
+        en[0] = dot(b->cown, h, L);
+        en[1] = E - 2 * dot(b->cown, dj, L) + en[0];
+        en[2] = cg - 2 * dot(b->c, b->u, n) + en[0];
+        en[3] = cg;
+        en[4] = all_art;
+        if (!(all_ok && en[0] > ALG_REL_MIN * a_filt && en[1] > ALG_REL_MIN * a_dist &&
+              en[2] > ALG_REL_MIN * a_int)) {
+            if (!have_pa) { spectral_pall(b); have_pa = 1; }
+            spectral_energies(b, j, en);
         }
-        sdr[j] = safe_db(e_filt, e_dist);
-        sir[j] = safe_db(e_filt, e_int);
-        sar[j] = safe_db(e_sig, e_art);
+        /* s_filt = P_own, e_interf = P_all - P_own, e_artif = e - P_all */
+        sdr[j] = safe_db(en[0], en[1]);
+        sir[j] = safe_db(en[0], en[2]);
+        sar[j] = safe_db(en[3], en[4]);
     }
     return AMT_OK;
 }

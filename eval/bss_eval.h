@@ -2,7 +2,8 @@
  * mir_eval 0.7 separation.bss_eval_sources: each estimate is projected by least squares on
  * the span of the references delayed by 0..flen-1 samples (flen = 512), the projections
  * built from FFT cross-correlations (a Toeplitz-block Gram matrix, solved by block
- * Levinson or Cholesky/LU/least squares, see bss_eval.c) and applied by FFT; then
+ * Levinson or Cholesky/LU/least squares, see bss_eval.c) and their energies taken from
+ * Gram products (from the spectra when that would lose accuracy); then
  *   s_filt = P_own(est), e_interf = P_all(est) - P_own(est), e_artif = est - P_all(est),
  *   SDR = 10 log10(|s_filt|^2 / |e_interf + e_artif|^2), SIR = .. / |e_interf|^2,
  *   SAR = 10 log10(|P_all|^2 / |e_artif|^2)   (+inf when a denominator is 0).
@@ -21,7 +22,8 @@ typedef struct amt_bss amt_bss;
 /* Prepares nsrc reference sources refs[0..nsrc-1] (each nsampl samples; the caller keeps
  * ownership, they are copied) with a flen-tap distortion filter (AMT_BSS_FLEN). Errors:
  * a silent (all-zero) or non-finite reference (named by index), bad sizes, no memory.
- * *out is freed with amt_bss_free. One amt_bss must not be used by two threads at once;
+ * *out is freed with amt_bss_free, which keeps up to 64 MB of its work buffers
+ * (process-wide) for the next amt_bss_new. One amt_bss must not be used by two threads at once;
  * FFTW (double) plans are made under the OpenMP critical section "amt_fftw_planner", so
  * other code planning double-precision FFTW transforms concurrently must use it too. */
 int amt_bss_new(const float *const *refs, int nsrc, long nsampl, int flen, amt_bss **out);
