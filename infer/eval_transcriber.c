@@ -2,10 +2,13 @@
  * transcriber checkpoint: runs the model over a MAPS-layout split file by file (features,
  * block inference, note decoding with the thresholds stored in the checkpoint, exactly as
  * amt-infer) and scores it against the files' .txt annotations with eval/transcription.h:
- * frame P/R/F1 (100 frames/s roll), note P/R/F1 (onsets only, 50 ms) and note-with-offset
- * P/R/F1 (mir_eval defaults), overall micro-averaged (matches, notes and frame cells summed
- * over files) and per file (stdout table, --out CSV), plus the mean absolute velocity error
- * of onset-matched notes.
+ * frame P/R/F1 (100 frames/s roll of the decoded notes, what a user gets and what `amt-eval
+ * notes` computes from note lists, so comparable with any other system), note P/R/F1 (onsets
+ * only, 50 ms) and note-with-offset P/R/F1 (mir_eval defaults), overall micro-averaged
+ * (matches, notes and frame cells summed over files) and per file (stdout table, --out CSV),
+ * plus the mean absolute velocity error of onset-matched notes and, as a diagnostic, the
+ * frame scores of the frame head's thresholded roll ("frame head": the roll before note
+ * decoding; notes without an onset are not in the decoded roll).
  *
  * Splits (train/kind_transcriber.c draws them from the checkpoint's config: split, subsets,
  * val_fraction, val_max_seconds, seed): test = the layout's test part (ENSTDk MUS with
@@ -36,7 +39,8 @@ typedef struct file_row {
     const char *name;            /* path relative to the data root */
     double seconds;
     amt_note_scores on, off;
-    amt_frame_scores fr;
+    amt_frame_scores fr;         /* roll of the decoded notes */
+    amt_frame_scores head;       /* thresholded frame-head roll */
     double vel_err;              /* sum of |velocity error| over onset matches */
     int vel_n;
 } file_row;
@@ -79,8 +83,9 @@ static int score_file(amt_transcriber *m, amt_tr_infer *r, const amt_decode_opts
         (rc = amt_transcription_note_scores(&ref, est, &on_opt, &row->on)) ||
         (rc = amt_transcription_note_scores(&ref, est, &off_opt, &row->off)) ||
         (rc = amt_transcription_match(&ref, est, &on_opt, r2e, &nm)) ||
+        (rc = amt_transcription_frame_scores(&ref, est, dopt->fps, &row->fr)) ||
         (rc = amt_note_decode_frames(fr, nf, dopt, roll)) ||
-        (rc = amt_transcription_frame_scores(&ref, roll, dopt->fps, &row->fr)))
+        (rc = amt_transcription_frame_scores(&ref, roll, dopt->fps, &row->head)))
         goto done;
     for (int i = 0; i < ref.n; i++)
         if (r2e[i] >= 0) { row->vel_err += fabs((double)ref.v[i].velocity - est->v[r2e[i]].velocity); row->vel_n++; }
@@ -92,10 +97,11 @@ done:
 }
 
 static void print_row_csv(FILE *fp, const char *name, double sec, const amt_note_scores *a, const amt_note_scores *b,
-                          const amt_frame_scores *fs, double vel_mae)
+                          const amt_frame_scores *fs, const amt_frame_scores *hs, double vel_mae)
 {
-    fprintf(fp, "%s,%.3f,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f\n", name, sec, a->n_ref, a->n_est,
-            fs->precision, fs->recall, fs->f1, a->precision, a->recall, a->f1, b->precision, b->recall, b->f1, vel_mae);
+    fprintf(fp, "%s,%.3f,%d,%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.3f,%.6f,%.6f,%.6f\n", name, sec, a->n_ref,
+            a->n_est, fs->precision, fs->recall, fs->f1, a->precision, a->recall, a->f1, b->precision, b->recall, b->f1,
+            vel_mae, hs->precision, hs->recall, hs->f1);
 }
 
 int amt_eval_transcriber(const amt_eval_model_opts *o)
@@ -158,7 +164,7 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
             goto out;
         }
         fprintf(csv, "file,seconds,n_ref,n_est,frame_p,frame_r,frame_f1,note_p,note_r,note_f1,"
-                     "note_offset_p,note_offset_r,note_offset_f1,velocity_mae\n");
+                     "note_offset_p,note_offset_r,note_offset_f1,velocity_mae,head_frame_p,head_frame_r,head_frame_f1\n");
     }
     amt_decode_opts dopt;
     amt_transcriber_decode_opts(&m, &dopt);
@@ -166,8 +172,9 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
     double t_start = now_s(), audio_s = 0;
     long m_on = 0, m_off = 0, n_ref = 0, n_est = 0, vel_n = 0;
     double vel_err = 0;
-    amt_frame_scores ftot;
+    amt_frame_scores ftot, htot;
     memset(&ftot, 0, sizeof ftot);
+    memset(&htot, 0, sizeof htot);
     for (int i = 0; i < n; i++) {
         const amt_maps_file *f = &ds.files[idx[i]];
         file_row *r = &rows[i];
@@ -176,15 +183,18 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
         if (score_file(&m, runner, &dopt, f, &est, &roll, r)) goto fail;
         m_on += r->on.n_match; m_off += r->off.n_match; n_ref += r->on.n_ref; n_est += r->on.n_est;
         ftot.tp += r->fr.tp; ftot.fp += r->fr.fp; ftot.fn += r->fr.fn;
+        htot.tp += r->head.tp; htot.fp += r->head.fp; htot.fn += r->head.fn;
         vel_err += r->vel_err; vel_n += r->vel_n;
         audio_s += r->seconds;
         if (!o->quiet)
             fprintf(stderr, "\ramt-eval: %d/%d files, %.0f s of audio", i + 1, n, audio_s);
-        if (csv) print_row_csv(csv, r->name, r->seconds, &r->on, &r->off, &r->fr, r->vel_n ? r->vel_err / r->vel_n : NAN);
+        if (csv) print_row_csv(csv, r->name, r->seconds, &r->on, &r->off, &r->fr, &r->head,
+                                r->vel_n ? r->vel_err / r->vel_n : NAN);
     }
     double wall = now_s() - t_start;
     if (!o->quiet) fprintf(stderr, "\n");
     amt_frame_scores_from(&ftot);
+    amt_frame_scores_from(&htot);
     amt_note_scores ton = {0}, toff = {0};
     ton.n_ref = toff.n_ref = (int)n_ref;
     ton.n_est = toff.n_est = (int)n_est;
@@ -195,7 +205,7 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
     toff.f1 = f1(toff.precision, toff.recall);
     double vmae = vel_n ? vel_err / vel_n : NAN;
     if (csv) {
-        print_row_csv(csv, "overall", audio_s, &ton, &toff, &ftot, vmae);
+        print_row_csv(csv, "overall", audio_s, &ton, &toff, &ftot, &htot, vmae);
         if (fclose(csv)) { csv = NULL; fprintf(stderr, "amt-eval: %s: write failed\n", o->out_csv); goto out; }
         csv = NULL;
     }
@@ -210,6 +220,8 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
                dopt.onset_threshold, dopt.frame_threshold, n_ref, n_est);
         printf(" \"frame\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"accuracy\": %.6f},\n", ftot.precision,
                ftot.recall, ftot.f1, ftot.accuracy);
+        printf(" \"frame_head\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"accuracy\": %.6f},\n",
+               htot.precision, htot.recall, htot.f1, htot.accuracy);
         printf(" \"note\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f},\n", ton.precision, ton.recall, ton.f1);
         printf(" \"note_offset\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f},\n \"velocity_mae\": ",
                toff.precision, toff.recall, toff.f1);
@@ -233,6 +245,8 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
         }
         printf("frame F1 %.4f  note F1 %.4f  note-with-offset F1 %.4f  velocity MAE %.1f (onset-matched notes)\n",
                ftot.f1, ton.f1, toff.f1, vmae);
+        printf("# frame scores are of the decoded notes' roll; the frame head's own thresholded roll: P %.4f R %.4f "
+               "F1 %.4f\n", htot.precision, htot.recall, htot.f1);
     }
     exit_code = AMT_EXIT_OK;
     goto out;

@@ -4,6 +4,7 @@
 
 void amt_init_uniform(amt_tensor *t, float a, amt_rng *rng)
 {
+    if (!rng) return;
     for (size_t i = 0; i < t->size; i++) t->data[i] = (float)((amt_rng_uniform(rng) * 2 - 1) * a);
 }
 
@@ -14,6 +15,7 @@ void amt_init_glorot_uniform(amt_tensor *t, int fan_in, int fan_out, amt_rng *rn
 
 void amt_init_he_normal(amt_tensor *t, int fan_in, amt_rng *rng)
 {
+    if (!rng) return;
     double std = sqrt(2.0 / fan_in);
     for (size_t i = 0; i < t->size; i++) t->data[i] = (float)(amt_rng_normal(rng) * std);
 }

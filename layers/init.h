@@ -1,5 +1,7 @@
 /* layers/init.h: parameter initialisers. fan_in / fan_out as PyTorch computes them
- * (Linear (out, in): fan_in = in; Conv2d (O, C, KH, KW): fan_in = C*KH*KW, fan_out = O*KH*KW). */
+ * (Linear (out, in): fan_in = in; Conv2d (O, C, KH, KW): fan_in = C*KH*KW, fan_out = O*KH*KW).
+ * The random ones leave t untouched when rng is NULL (a model about to load its values from
+ * a checkpoint skips the work). */
 #ifndef AMT_INIT_H
 #define AMT_INIT_H
 

@@ -170,26 +170,25 @@ static amt_tensor *scalar_param(amt_params *ps, const char *name, float v)
     return t;
 }
 
-int amt_transcriber_init(amt_transcriber *m, const amt_transcriber_config *cfg, uint64_t seed)
+/* The network with random initial values from rng, or none (zeros) when rng is NULL. */
+static int transcriber_init(amt_transcriber *m, const amt_transcriber_config *cfg, amt_rng *rng)
 {
     memset(m, 0, sizeof *m);
     m->cfg = *cfg;
     amt_params_init(&m->params);
-    amt_rng rng;
-    amt_rng_seed(&rng, seed ? seed : cfg->seed);
     const int c1 = cfg->channels[0], c2 = cfg->channels[1], c3 = cfg->channels[2], d = cfg->dense;
     amt_params *ps = &m->params;
     int rc;
-    if ((rc = amt_conv2d_layer_init(&m->conv1, ps, "conv1", 1, c1, 3, 3, 1, 1, 0, 0, 1, &rng)) ||
-        (rc = amt_conv2d_layer_init(&m->conv2, ps, "conv2", c1, c2, 3, 3, 1, 1, 0, 0, 1, &rng)) ||
+    if ((rc = amt_conv2d_layer_init(&m->conv1, ps, "conv1", 1, c1, 3, 3, 1, 1, 0, 0, 1, rng)) ||
+        (rc = amt_conv2d_layer_init(&m->conv2, ps, "conv2", c1, c2, 3, 3, 1, 1, 0, 0, 1, rng)) ||
         (rc = amt_batchnorm2d_layer_init(&m->bn, ps, "bn", c2, AMT_BN_MOMENTUM, AMT_BN_EPS)) ||
-        (rc = amt_conv2d_layer_init(&m->conv3, ps, "conv3", c2, c3, 3, 3, 1, 1, 0, 0, 1, &rng)) ||
-        (rc = amt_conv2d_layer_init(&m->dense, ps, "dense", c3, d, cfg->kt, cfg->fprime, 1, 1, 0, 0, 1, &rng)) ||
-        (rc = amt_conv2d_layer_init(&m->head_frame, ps, "frame", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, &rng)) ||
+        (rc = amt_conv2d_layer_init(&m->conv3, ps, "conv3", c2, c3, 3, 3, 1, 1, 0, 0, 1, rng)) ||
+        (rc = amt_conv2d_layer_init(&m->dense, ps, "dense", c3, d, cfg->kt, cfg->fprime, 1, 1, 0, 0, 1, rng)) ||
+        (rc = amt_conv2d_layer_init(&m->head_frame, ps, "frame", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, rng)) ||
         (cfg->onset_head &&
-         (rc = amt_conv2d_layer_init(&m->head_onset, ps, "onset", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, &rng))) ||
+         (rc = amt_conv2d_layer_init(&m->head_onset, ps, "onset", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, rng))) ||
         (cfg->velocity_head &&
-         (rc = amt_conv2d_layer_init(&m->head_vel, ps, "velocity", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, &rng))) ||
+         (rc = amt_conv2d_layer_init(&m->head_vel, ps, "velocity", d, AMT_TR_KEYS, 1, 1, 1, 1, 0, 0, 1, rng))) ||
         (rc = amt_maxpool2d_layer_init(&m->pool, 1, 2, 1, 2)) ||
         (rc = amt_dropout_layer_init(&m->drop_conv, cfg->dropout_conv)) ||
         (rc = amt_dropout_layer_init(&m->drop_dense, cfg->dropout_dense))) {
@@ -197,9 +196,9 @@ int amt_transcriber_init(amt_transcriber *m, const amt_transcriber_config *cfg, 
         return rc;
     }
     /* heads: Glorot-uniform (no ReLU after them) */
-    amt_init_glorot_uniform(m->head_frame.weight, d, AMT_TR_KEYS, &rng);
-    if (cfg->onset_head) amt_init_glorot_uniform(m->head_onset.weight, d, AMT_TR_KEYS, &rng);
-    if (cfg->velocity_head) amt_init_glorot_uniform(m->head_vel.weight, d, AMT_TR_KEYS, &rng);
+    amt_init_glorot_uniform(m->head_frame.weight, d, AMT_TR_KEYS, rng);
+    if (cfg->onset_head) amt_init_glorot_uniform(m->head_onset.weight, d, AMT_TR_KEYS, rng);
+    if (cfg->velocity_head) amt_init_glorot_uniform(m->head_vel.weight, d, AMT_TR_KEYS, rng);
     m->onset_threshold = scalar_param(ps, "decode/onset_threshold", cfg->onset_threshold);
     m->frame_threshold = scalar_param(ps, "decode/frame_threshold", cfg->frame_threshold);
     if (!m->onset_threshold || !m->frame_threshold) {
@@ -208,6 +207,13 @@ int amt_transcriber_init(amt_transcriber *m, const amt_transcriber_config *cfg, 
         return rc;
     }
     return AMT_OK;
+}
+
+int amt_transcriber_init(amt_transcriber *m, const amt_transcriber_config *cfg, uint64_t seed)
+{
+    amt_rng rng;
+    amt_rng_seed(&rng, seed ? seed : cfg->seed);
+    return transcriber_init(m, cfg, &rng);
 }
 
 void amt_transcriber_free(amt_transcriber *m)
@@ -237,7 +243,7 @@ int amt_transcriber_load(const char *path, amt_transcriber *m)
     amt_config_free(cfg);
     if (rc) return rc;
     amt_transcriber tmp;
-    if ((rc = amt_transcriber_init(&tmp, &c, 0))) return rc;
+    if ((rc = transcriber_init(&tmp, &c, NULL))) return rc;   /* every value comes from the file */
     if ((rc = amt_checkpoint_load(path, AMT_TRANSCRIBER_KIND, &tmp.params, NULL, NULL))) {
         amt_transcriber_free(&tmp);
         return rc;
