@@ -157,11 +157,13 @@ static double f1_of(long match, long n_ref, long n_est)
     return 2 * p * r / (p + r);
 }
 
-/* Note-onset counts of every item at options d (items in parallel; summed in item order by
- * the caller). An error names the first failing item; the message is recorded on the calling
- * thread (amt_error is per thread). */
+/* Note counts of every item at options d (items in parallel; summed in item order by the
+ * caller): onset matches, n_ref, n_est, with-offset matches. An error names the first failing
+ * item; the message is recorded on the calling thread (amt_error is per thread). */
+#define TUNE_CNT 4
 static int tune_counts(const amt_decode_item *items, int n_items, const amt_decode_opts *d,
-                       const amt_note_metric_opts *mo, long *cnt /* 3 per item */)
+                       const amt_note_metric_opts *mo, const amt_note_metric_opts *mo_off,
+                       long *cnt /* TUNE_CNT per item */)
 {
     int rc = AMT_OK, bad = n_items;
     char msg[256] = "";
@@ -172,15 +174,17 @@ static int tune_counts(const amt_decode_item *items, int n_items, const amt_deco
         #pragma omp for schedule(static)
         for (int it = 0; it < n_items; it++) {
             const amt_decode_item *x = &items[it];
-            amt_note_scores ns;
+            amt_note_scores ns, ns_off;
             int r = amt_note_decode(x->frame, x->onset, x->velocity, x->n_frames, d, &est);
             if (!r) r = amt_transcription_note_scores(x->ref, &est, mo, &ns);
+            if (!r) r = amt_transcription_note_scores(x->ref, &est, mo_off, &ns_off);
             if (r) {
                 #pragma omp critical(amt_tune_error)
                 if (it < bad) { bad = it; rc = r; snprintf(msg, sizeof msg, "%s", amt_errmsg()); }
                 continue;
             }
-            cnt[3 * it] = ns.n_match; cnt[3 * it + 1] = ns.n_ref; cnt[3 * it + 2] = ns.n_est;
+            long *c = cnt + (size_t)TUNE_CNT * it;
+            c[0] = ns.n_match; c[1] = ns.n_ref; c[2] = ns.n_est; c[3] = ns_off.n_match;
         }
         amt_notes_free(&est);
     }
@@ -201,16 +205,17 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     if (n_onset < 1 || n_frame < 1) return amt_error(AMT_EINVAL, "threshold tuning: empty threshold grid");
     int rc = amt_decode_opts_check(o);
     if (rc) return rc;
-    amt_note_metric_opts mo;
+    amt_note_metric_opts mo, mo_off;
     amt_note_metric_defaults(&mo);
+    amt_note_metric_defaults(&mo_off);   /* with offsets (mir_eval defaults) */
     mo.offset_ratio = -1;   /* onsets only */
-    long *cnt = calloc((size_t)n_items * 3, sizeof *cnt);
+    long *cnt = calloc((size_t)n_items * TUNE_CNT, sizeof *cnt);
     if (!cnt) return amt_error(AMT_ENOMEM, "threshold tuning: out of memory");
     amt_notes est;
     amt_notes_init(&est);
     amt_decode_opts d = *o;
     int first = 1;
-    double best_note = -1, best_frame = -1;
+    double best_score = -1, best_note = -1, best_off = -1, best_frame = -1;
     float best_on = onset_grid[0], best_fr = frame_grid[0];
     for (int j = 0; j < n_frame && !rc; j++) {
         d.frame_threshold = frame_grid[j];
@@ -231,12 +236,15 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
         amt_frame_scores_from(&tot);
         for (int i = 0; i < n_onset && !rc; i++) {
             d.onset_threshold = onset_grid[i];
-            if ((rc = amt_decode_opts_check(&d)) || (rc = tune_counts(items, n_items, &d, &mo, cnt))) break;
-            long match = 0, n_ref = 0, n_est = 0;
-            for (int it = 0; it < n_items; it++) { match += cnt[3 * it]; n_ref += cnt[3 * it + 1]; n_est += cnt[3 * it + 2]; }
-            double nf = f1_of(match, n_ref, n_est);
-            if (first || nf > best_note || (nf == best_note && tot.f1 > best_frame)) {
-                best_note = nf; best_frame = tot.f1;
+            if ((rc = amt_decode_opts_check(&d)) || (rc = tune_counts(items, n_items, &d, &mo, &mo_off, cnt))) break;
+            long match = 0, n_ref = 0, n_est = 0, match_off = 0;
+            for (int it = 0; it < n_items; it++) {
+                const long *c = cnt + (size_t)TUNE_CNT * it;
+                match += c[0]; n_ref += c[1]; n_est += c[2]; match_off += c[3];
+            }
+            double nf = f1_of(match, n_ref, n_est), of = f1_of(match_off, n_ref, n_est), score = nf + of;
+            if (first || score > best_score || (score == best_score && tot.f1 > best_frame)) {
+                best_score = score; best_note = nf; best_off = of; best_frame = tot.f1;
                 best_on = onset_grid[i]; best_fr = frame_grid[j];
                 first = 0;
             }
@@ -248,6 +256,7 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     out->onset_threshold = best_on;
     out->frame_threshold = best_fr;
     out->note_f1 = best_note;
+    out->offset_f1 = best_off;
     out->frame_f1 = best_frame;
     return AMT_OK;
 }

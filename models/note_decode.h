@@ -64,14 +64,16 @@ typedef struct amt_decode_item {
 typedef struct amt_tune_result {
     float onset_threshold, frame_threshold;   /* the best pair */
     double note_f1;          /* note-onset F1 at the best pair (micro over items) */
+    double offset_f1;        /* note-with-offset F1 at the best pair (micro over items) */
     double frame_f1;         /* frame F1 at the best frame threshold (micro) */
 } amt_tune_result;
 
 /* Grid search: every pair (onset_grid[i], frame_grid[j]) decodes all items with o's other
- * options; the pair with the highest note-onset F1 (eval/transcription.h, onsets only,
- * 50 ms, micro-averaged: matches, n_ref, n_est summed over items) wins, ties broken by the
- * higher frame F1 (micro over items at frame rate o->fps), then by the earlier pair in grid
- * order. Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
+ * options; the pair with the highest sum note-onset F1 + note-with-offset F1
+ * (eval/transcription.h: onsets only, 50 ms; and with offsets, mir_eval defaults; each
+ * micro-averaged: matches, n_ref, n_est summed over items) wins, ties broken by the higher
+ * frame F1 (micro over items at frame rate o->fps), then by the earlier pair in grid order.
+ * (The frame threshold sets where notes end, so onset F1 alone cannot choose it.) Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
 int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
                     const float *onset_grid, int n_onset, const float *frame_grid, int n_frame,
                     amt_tune_result *out);
