@@ -209,14 +209,14 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     amt_note_metric_defaults(&mo);
     amt_note_metric_defaults(&mo_off);   /* with offsets (mir_eval defaults) */
     mo.offset_ratio = -1;   /* onsets only */
+    const size_t n_pairs = (size_t)n_onset * n_frame;
     long *cnt = calloc((size_t)n_items * TUNE_CNT, sizeof *cnt);
-    if (!cnt) return amt_error(AMT_ENOMEM, "threshold tuning: out of memory");
+    double *sc = malloc(sizeof(double) * 3 * n_pairs);   /* per pair: onset F1, offset F1, frame F1 */
+    if (!cnt || !sc) { free(cnt); free(sc); return amt_error(AMT_ENOMEM, "threshold tuning: out of memory"); }
     amt_notes est;
     amt_notes_init(&est);
     amt_decode_opts d = *o;
-    int first = 1;
-    double best_score = -1, best_note = -1, best_off = -1, best_frame = -1;
-    float best_on = onset_grid[0], best_fr = frame_grid[0];
+    double top_note = 0;
     for (int j = 0; j < n_frame && !rc; j++) {
         d.frame_threshold = frame_grid[j];
         /* frame F1 depends on the frame threshold only */
@@ -242,17 +242,28 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
                 const long *c = cnt + (size_t)TUNE_CNT * it;
                 match += c[0]; n_ref += c[1]; n_est += c[2]; match_off += c[3];
             }
-            double nf = f1_of(match, n_ref, n_est), of = f1_of(match_off, n_ref, n_est), score = nf + of;
-            if (first || score > best_score || (score == best_score && tot.f1 > best_frame)) {
-                best_score = score; best_note = nf; best_off = of; best_frame = tot.f1;
-                best_on = onset_grid[i]; best_fr = frame_grid[j];
-                first = 0;
-            }
+            double *q = sc + 3 * ((size_t)j * n_onset + i);
+            q[0] = f1_of(match, n_ref, n_est);
+            q[1] = f1_of(match_off, n_ref, n_est);
+            q[2] = tot.f1;
+            if (q[0] > top_note) top_note = q[0];
         }
     }
     amt_notes_free(&est);
     free(cnt);
-    if (rc) return rc;
+    if (rc) { free(sc); return rc; }
+    /* among the pairs within AMT_DECODE_TUNE_SLACK of the best onset F1: the best offset F1,
+     * then the best frame F1, then the earliest in grid order */
+    size_t best = n_pairs;
+    for (size_t k = 0; k < n_pairs; k++) {
+        const double *q = sc + 3 * k;
+        if (q[0] < top_note - AMT_DECODE_TUNE_SLACK) continue;
+        if (best == n_pairs || q[1] > sc[3 * best + 1] || (q[1] == sc[3 * best + 1] && q[2] > sc[3 * best + 2])) best = k;
+    }
+    const double *q = sc + 3 * best;
+    float best_on = onset_grid[best % (size_t)n_onset], best_fr = frame_grid[best / (size_t)n_onset];
+    double best_note = q[0], best_off = q[1], best_frame = q[2];
+    free(sc);
     out->onset_threshold = best_on;
     out->frame_threshold = best_fr;
     out->note_f1 = best_note;

@@ -30,6 +30,7 @@
 #include "audio/notes.h"
 
 #define AMT_DECODE_SUPPORT_RATIO 0.5f   /* fraction of onset_threshold that supports a frame rise */
+#define AMT_DECODE_TUNE_SLACK 0.005     /* onset F1 a tuned pair may give up for better offsets */
 
 typedef struct amt_decode_opts {
     double fps;              /* frames per second of the rolls (100) */
@@ -69,11 +70,12 @@ typedef struct amt_tune_result {
 } amt_tune_result;
 
 /* Grid search: every pair (onset_grid[i], frame_grid[j]) decodes all items with o's other
- * options; the pair with the highest sum note-onset F1 + note-with-offset F1
- * (eval/transcription.h: onsets only, 50 ms; and with offsets, mir_eval defaults; each
- * micro-averaged: matches, n_ref, n_est summed over items) wins, ties broken by the higher
- * frame F1 (micro over items at frame rate o->fps), then by the earlier pair in grid order.
- * (The frame threshold sets where notes end, so onset F1 alone cannot choose it.) Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
+ * options and is scored by note-onset F1 and note-with-offset F1 (eval/transcription.h:
+ * onsets only, 50 ms; with offsets, mir_eval defaults; each micro-averaged: matches, n_ref,
+ * n_est summed over items) and frame F1 (micro over items at frame rate o->fps). Among the
+ * pairs within AMT_DECODE_TUNE_SLACK of the best onset F1, the highest offset F1 wins (the
+ * frame threshold sets where notes end, which onset F1 hardly sees), ties broken by frame
+ * F1, then by the earlier pair in grid order (frame-major). Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
 int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
                     const float *onset_grid, int n_onset, const float *frame_grid, int n_frame,
                     amt_tune_result *out);
