@@ -1,8 +1,9 @@
 /* core/ops/conv2d.h: 2-D convolution (cross-correlation, as PyTorch) on (N, C, H, W).
  * im2col + one cblas_sgemm per example (a few examples per GEMM when the output map is
- * small), parallel over the batch (see conv2d.c). The per-thread workspaces are sized for
- * the thread count at build time (amt_get_threads()); raising the thread count later uses
- * no more threads than that for this op. Backward: gradients for x, w and b, each only
+ * small; kernel taps that only ever see padding left out), parallel over the batch (see
+ * conv2d.c). The per-thread workspaces are sized for the thread count at build time
+ * (amt_get_threads()); raising the thread count later uses no more threads than that for
+ * this op. Backward: gradients for x, w and b, each only
  * when that tensor has a gradient buffer. */
 #ifndef AMT_OP_CONV2D_H
 #define AMT_OP_CONV2D_H

