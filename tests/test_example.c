@@ -18,10 +18,12 @@
 #include "tests/test.h"
 #include "tests/tool_run.h"
 
-/* Regression floors for the shipped models on the bundled example (see README). */
-#define EXAMPLE_NOTE_F1_FLOOR 0.72
-#define EXAMPLE_OFFSET_F1_FLOOR 0.35
-#define EXAMPLE_FRAME_F1_FLOOR 0.60
+/* Regression floors for the shipped models on the bundled example (see README): measured
+ * 0.894 / 0.551 / 0.701 with models/transcriber-piano.h5 of 2026-11-24, floors a few
+ * points lower for other BLAS kernels and thread counts. */
+#define EXAMPLE_NOTE_F1_FLOOR 0.85
+#define EXAMPLE_OFFSET_F1_FLOOR 0.50
+#define EXAMPLE_FRAME_F1_FLOOR 0.65
 
 static void test_example_pipeline(void)
 {
