@@ -58,6 +58,10 @@ static void test_gradcheck_conv2d(void)
     check_conv(2, 2, 6, 7, 2, 5, 5, (conv_ctx){1, 1, 2, 2, 1}, 10);  /* 5x5 'same' */
     check_conv(2, 3, 5, 6, 2, 3, 1, (conv_ctx){1, 1, 1, 0, 0}, 11);  /* 3x1, padding (1, 0) */
     check_conv(2, 2, 3, 5, 2, 5, 3, (conv_ctx){1, 1, 1, 1, 1}, 12);  /* kernel as tall as the padded input */
+    /* a kernel as wide as the input, no padding (OW = 1: the transcriber's dense layer) takes
+     * the full-width im2col path */
+    check_conv(2, 3, 6, 7, 4, 1, 7, (conv_ctx){1, 1, 0, 0, 1}, 13);
+    check_conv(2, 2, 7, 5, 3, 3, 5, (conv_ctx){2, 1, 0, 0, 0}, 14);   /* 3 frames, stride 2 in time */
 }
 
 /* Large outputs (> 1.5 x 1024 positions) run in chunks of output rows: gradients at a

@@ -196,10 +196,33 @@ static void col2im_same_add(const conv_attr *a, float *col, size_t ld, float *dx
 
 /* col of output rows [oh0, oh1) (K rows: channel-major, then the active taps; row stride
  * ld) from x_n, zero outside the image. */
+/* im2col of a kernel as wide as the unpadded input (OW = 1: a "dense" layer over the whole
+ * width, e.g. the transcriber's): row (c, ki, kj) at column oh is x[c][oh * sh + ki][kj], so
+ * each input row is read once, contiguously, and scattered down a column of col. */
+static int full_width(const conv_attr *a)
+{
+    return a->OW == 1 && a->KW == a->W && a->pw == 0 && a->ph == 0 && a->n_taps == a->KH * a->KW;
+}
+static void im2col_full_width(const conv_attr *a, const float *x, float *col, size_t ld, int oh0, int oh1)
+{
+    const int W = a->W, KH = a->KH;
+    const size_t plane = (size_t)a->H * W;
+    for (int c = 0; c < a->C; c++)
+        for (int ki = 0; ki < KH; ki++) {
+            float *base = col + (size_t)(c * KH + ki) * W * ld;
+            for (int oh = oh0; oh < oh1; oh++) {
+                const float *src = x + (size_t)c * plane + (size_t)(oh * a->sh + ki) * W;
+                float *d = base + (oh - oh0);
+                for (int kj = 0; kj < W; kj++) d[(size_t)kj * ld] = src[kj];
+            }
+        }
+}
+
 static void im2col(const conv_attr *a, const float *x, float *col, size_t ld, int oh0, int oh1)
 {
     const int H = a->H, W = a->W, OW = a->OW;
     if (same_width(a)) { im2col_same(a, x, col, ld, oh0, oh1); return; }
+    if (full_width(a)) { im2col_full_width(a, x, col, ld, oh0, oh1); return; }
     for (int c = 0; c < a->C; c++) {
         const float *xc = x + (size_t)c * H * W;
         for (int tp = 0; tp < a->n_taps; tp++) {
