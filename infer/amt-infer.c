@@ -63,6 +63,8 @@ static void usage(FILE *f)
         "                         model's tuned value)\n"
         "  --frame-threshold P    frame probability threshold in (0, 1] (default: the model's)\n"
         "  --min-note-ms MS       drop notes shorter than MS milliseconds (default: the model's)\n"
+        "  --gap-ms MS            a note survives dips of its frame probability below the\n"
+        "                         threshold of at most MS milliseconds (default: the model's)\n"
         "  --min-pitch N          lowest MIDI pitch kept, 0..127 (default: the model's, 21)\n"
         "  --max-pitch N          highest MIDI pitch kept, 0..127 (default: the model's, 108)\n"
         "  --save-activations     also write NAME.activations.h5: the raw frame, onset and\n"
@@ -216,7 +218,7 @@ int main(int argc, char **argv)
     amt_cli_opt opts[] = {
         {"out", 'o', 1, NULL, 0},           {"stages", 0, 1, NULL, 0},          {"models", 0, 1, NULL, 0},
         {"threads", 0, 1, NULL, 0},         {"onset-threshold", 0, 1, NULL, 0}, {"frame-threshold", 0, 1, NULL, 0},
-        {"min-note-ms", 0, 1, NULL, 0},     {"min-pitch", 0, 1, NULL, 0},       {"max-pitch", 0, 1, NULL, 0},
+        {"min-note-ms", 0, 1, NULL, 0},     {"gap-ms", 0, 1, NULL, 0},          {"min-pitch", 0, 1, NULL, 0},       {"max-pitch", 0, 1, NULL, 0},
         {"save-activations", 0, 0, NULL, 0}, {"segment-seconds", 0, 1, NULL, 0}, {"quiet", 'q', 0, NULL, 0},        {"help", 'h', 0, NULL, 0},
         {"version", 0, 0, NULL, 0},
     };
@@ -259,6 +261,12 @@ int main(int argc, char **argv)
         (amt_cli_double(OPT("min-note-ms")->value, &po.min_note_ms) || po.min_note_ms < 0 || po.min_note_ms > 1e6)) {
         fprintf(stderr, "amt-infer: --min-note-ms: '%s' is not a duration in milliseconds (0..1000000)\n",
                 OPT("min-note-ms")->value);
+        rc_usage = 1;
+    }
+    if (!rc_usage && OPT("gap-ms")->set &&
+        (amt_cli_double(OPT("gap-ms")->value, &po.gap_ms) || po.gap_ms < 0 || po.gap_ms > 10000)) {
+        fprintf(stderr, "amt-infer: --gap-ms: '%s' is not a duration in milliseconds (0..10000)\n",
+                OPT("gap-ms")->value);
         rc_usage = 1;
     }
     if (!rc_usage && OPT("segment-seconds")->set &&

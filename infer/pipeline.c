@@ -1,6 +1,7 @@
 /* infer/pipeline.c: separate -> classify -> transcribe on one input, models loaded once. */
 #include "infer/pipeline.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ void amt_pipeline_opts_default(amt_pipeline_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->stages = AMT_STAGE_ALL;
-    o->onset_threshold = o->frame_threshold = o->min_note_ms = -1;
+    o->onset_threshold = o->frame_threshold = o->min_note_ms = o->gap_ms = -1;
     o->min_pitch = o->max_pitch = -1;
 }
 
@@ -486,6 +487,7 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
         d.onset_threshold = p->o.onset_threshold > 0 ? (float)p->o.onset_threshold : m->onset_threshold->data[0];
         d.frame_threshold = p->o.frame_threshold > 0 ? (float)p->o.frame_threshold : m->frame_threshold->data[0];
         d.min_note_ms = p->o.min_note_ms >= 0 ? p->o.min_note_ms : m->cfg.min_note_ms;
+        d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms >= 0 ? p->o.gap_ms : m->cfg.gap_ms, m->cfg.fps);
         d.min_pitch = p->o.min_pitch >= 0 ? p->o.min_pitch : m->cfg.min_pitch;
         d.max_pitch = p->o.max_pitch >= 0 ? p->o.max_pitch : m->cfg.max_pitch;
         if ((rc = amt_decode_opts_check(&d))) {

@@ -43,6 +43,7 @@ typedef struct amt_pipeline_opts {
     double onset_threshold;    /* probability in (0, 1] */
     double frame_threshold;    /* probability in (0, 1] */
     double min_note_ms;        /* milliseconds */
+    double gap_ms;             /* milliseconds: frame-head dips this short do not end a note */
     int min_pitch, max_pitch;  /* MIDI */
     int save_activations;      /* 1: NAME.activations.h5 */
     double segment_s;          /* seconds separated at once (<= 0: AMT_PIPE_SEGMENT_S) */

@@ -24,6 +24,7 @@ void amt_decode_opts_default(amt_decode_opts *o)
     o->lowest_pitch = 21;
     o->keys = 88;
     o->onset_support = 2;
+    o->gap_frames = 0;
 }
 
 int amt_decode_opts_check(const amt_decode_opts *o)
@@ -42,6 +43,7 @@ int amt_decode_opts_check(const amt_decode_opts *o)
     if (o->keys < 1 || o->lowest_pitch < 0 || o->lowest_pitch + o->keys > 128)
         return amt_error(AMT_EINVAL, "note decode: %d keys from pitch %d exceed 0..127", o->keys, o->lowest_pitch);
     if (o->onset_support < -1) return amt_error(AMT_EINVAL, "note decode: onset_support %d must be >= -1", o->onset_support);
+    if (o->gap_frames < 0) return amt_error(AMT_EINVAL, "note decode: gap_frames %d must be >= 0", o->gap_frames);
     return AMT_OK;
 }
 
@@ -109,6 +111,10 @@ int amt_note_decode(const float *frame, const float *onset, const float *velocit
             if (active) {
                 if (in_run && !(AT(onset, t, k) >= othr)) in_run = 0;
                 if (f >= fthr || in_run) continue;
+                int bridged = 0;   /* a short dip: the frame head comes back within gap_frames */
+                for (long u = t + 1; u <= t + o->gap_frames && u < n_frames && !bridged; u++)
+                    bridged = AT(frame, u, k) >= fthr;
+                if (bridged) continue;
                 if ((rc = emit(out, frame, velocity, keys, t0, t, k, o))) return rc;
                 active = 0;
             }

@@ -14,7 +14,9 @@
  *     (onset == NULL) every such rise starts a note.
  *   - a sounding note started at t0 continues at frame t while frame[t] >= frame_threshold
  *     or t is in its onset run (onset[t0..t] all >= onset_threshold); it ends at the first
- *     frame where neither holds, at the next onset peak of its pitch, or at the end.
+ *     frame where neither holds, unless a frame within the next gap_frames frames is back
+ *     at or above frame_threshold (a dip of at most gap_frames frames is bridged, like
+ *     Basic Pitch's energy tolerance), at the next onset peak of its pitch, or at the end.
  *   - a note of frames [t0, t1) has onset t0 / fps and offset t1 / fps seconds; it is dropped
  *     when (t1 - t0) / fps * 1000 < min_note_ms (milliseconds);
  *     velocity = round(velocity[t0] * 127) clamped to 1..127 (64 without a velocity head);
@@ -41,6 +43,8 @@ typedef struct amt_decode_opts {
     int lowest_pitch;        /* MIDI pitch of column 0 (21) */
     int keys;                /* columns of the rolls (88) */
     int onset_support;       /* frames each side for frame-started notes; -1 = never (2) */
+    int gap_frames;          /* frame-head dips of at most this many frames do not end a
+                              * note (0 = every dip ends it: the default) */
 } amt_decode_opts;
 
 void amt_decode_opts_default(amt_decode_opts *o);

@@ -40,6 +40,7 @@ void amt_transcriber_config_default(amt_transcriber_config *c)
     c->frame_weight = 1; c->onset_weight = 1; c->velocity_weight = 1;
     c->onset_threshold = 0.5f; c->frame_threshold = 0.5f;
     c->min_note_ms = 30;
+    c->gap_ms = AMT_TR_DEFAULT_GAP_MS;
     c->min_pitch = AMT_TR_LOWEST_PITCH;
     c->max_pitch = AMT_TR_LOWEST_PITCH + AMT_TR_KEYS - 1;
     amt_optim_config_default(&c->optim, AMT_OPTIM_ADAM);
@@ -127,6 +128,7 @@ int amt_transcriber_config_read(amt_config *cfg, amt_transcriber_config *out)
         (rc = amt_config_get_float(cfg, "decode", "onset_threshold", ot, 0.001, 1, &ot)) ||
         (rc = amt_config_get_float(cfg, "decode", "frame_threshold", ft, 0.001, 1, &ft)) ||
         (rc = amt_config_get_float(cfg, "decode", "min_note_ms", c.min_note_ms, 0, 10000, &c.min_note_ms)) ||
+        (rc = amt_config_get_float(cfg, "decode", "gap_ms", c.gap_ms, 0, 10000, &c.gap_ms)) ||
         (rc = amt_config_get_int(cfg, "decode", "min_pitch", c.min_pitch, AMT_TR_LOWEST_PITCH,
                                  AMT_TR_LOWEST_PITCH + AMT_TR_KEYS - 1, &c.min_pitch)) ||
         (rc = amt_config_get_int(cfg, "decode", "max_pitch", c.max_pitch, AMT_TR_LOWEST_PITCH,
@@ -471,6 +473,11 @@ void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frame
     }
 }
 
+int amt_transcriber_gap_frames(double gap_ms, double fps)
+{
+    return gap_ms > 0 ? (int)floor(gap_ms * fps / 1000.0 + 1e-9) : 0;
+}
+
 void amt_transcriber_decode_opts(const amt_transcriber *m, amt_decode_opts *o)
 {
     amt_decode_opts_default(o);
@@ -480,6 +487,7 @@ void amt_transcriber_decode_opts(const amt_transcriber *m, amt_decode_opts *o)
     o->onset_threshold = m->onset_threshold->data[0];
     o->frame_threshold = m->frame_threshold->data[0];
     o->min_note_ms = m->cfg.min_note_ms;
+    o->gap_frames = amt_transcriber_gap_frames(m->cfg.gap_ms, m->cfg.fps);
     o->min_pitch = m->cfg.min_pitch;
     o->max_pitch = m->cfg.max_pitch;
 }

@@ -55,6 +55,10 @@
 #define AMT_TR_KEYS 88                       /* piano keys: output columns */
 #define AMT_TR_LOWEST_PITCH 21               /* MIDI pitch of column 0 (A0) */
 #define AMT_TR_PATH_MAX 1024
+/* [decode] gap_ms default: chosen on the shipped model's validation files (0, 50, 100, 150,
+ * 200, 300 ms: the best note-with-offset F1 within 0.005 of the best onset F1, the rule of
+ * amt_decode_tune); frame F1 0.52 -> 0.70, with-offset F1 0.37 -> 0.48 there */
+#define AMT_TR_DEFAULT_GAP_MS 150.0
 #define AMT_TR_NAME_MAX 32
 
 enum { AMT_TR_SPLIT_LAYOUT = 0, AMT_TR_SPLIT_RANDOM = 1 };
@@ -81,6 +85,8 @@ typedef struct amt_transcriber_config {
      * (models/note_decode.h) */
     float onset_threshold, frame_threshold;   /* 0.5, 0.5 */
     double min_note_ms;     /* milliseconds (30) */
+    double gap_ms;          /* milliseconds: frame-head dips this short do not end a note
+                             * (AMT_TR_DEFAULT_GAP_MS; models/note_decode.h gap_frames) */
     int min_pitch, max_pitch;   /* MIDI (21, 108) */
     /* [optim] */
     amt_optim_config optim; /* core/optim.h (Adam 1e-3 by default) */
@@ -176,8 +182,11 @@ void amt_transcriber_input_rows(const amt_transcriber *m, const float *feat, lon
 void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, double onset_soft, long t0, int T,
                              float *frame, float *onset, float *vel);
 
+/* Frames of a gap of gap_ms milliseconds at fps frames/s (rounded down; 0 when <= 0). */
+int amt_transcriber_gap_frames(double gap_ms, double fps);
+
 /* Decoding options for this model: fps, key layout, the decode/... thresholds stored in the
- * parameters, and [decode] min_note_ms and pitch range. */
+ * parameters, and [decode] min_note_ms, gap_ms and pitch range. */
 void amt_transcriber_decode_opts(const amt_transcriber *m, amt_decode_opts *o);
 
 /* Block inference runner: the inference graph of (B, N) built once, B = the thread count

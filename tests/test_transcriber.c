@@ -388,7 +388,7 @@ static void test_learns_synthetic_notes(void)
     CHECK_OK(amt_tr_infer_run(r, va.feat, va.n, vfr, von, NULL));
     amt_decode_item item = {vfr, von, NULL, va.n, &va.notes};
     amt_decode_opts o;
-    amt_decode_opts_default(&o);
+    amt_transcriber_decode_opts(&m, &o);   /* the model's options (gap_ms etc.), as amt-infer */
     amt_tune_result tune;
     CHECK_OK(amt_decode_tune(&item, 1, &o, NULL, 0, NULL, 0, &tune));
     o.onset_threshold = tune.onset_threshold;
@@ -754,6 +754,35 @@ static void test_decode_basic_notes(void)
     amt_notes_free(&ns);
 }
 
+/* gap_frames: a dip of the frame head of at most gap_frames frames does not end a note; a
+ * longer one does (the note ends at the dip's first frame); the default (0) ends at any dip. */
+static void test_decode_gap(void)
+{
+    amt_decode_opts o;
+    amt_decode_opts_default(&o);
+    CHECK(o.gap_frames == 0);
+    amt_notes ns;
+    amt_notes_init(&ns);
+    rolls r = rolls_new(100, 0.1f, 0.05f);
+    /* pitch 60: on 10..49 with a 3-frame dip at 20..22 and a 6-frame dip at 35..40 */
+    set_run(r.fr, 39, 10, 50, 0.8f);
+    set_run(r.fr, 39, 20, 23, 0.2f);
+    set_run(r.fr, 39, 35, 41, 0.2f);
+    AT(r.on, 10, 39) = 0.9f;
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 1 && has_note(&ns, 0.10, 0.20, 60), "default: %d notes", ns.n);
+    o.gap_frames = 3;
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 1 && has_note(&ns, 0.10, 0.35, 60), "gap 3: %d notes", ns.n);
+    o.gap_frames = 6;
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 1 && has_note(&ns, 0.10, 0.50, 60), "gap 6: %d notes", ns.n);
+    o.gap_frames = -1;
+    CHECK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns) == AMT_EINVAL);
+    rolls_free(&r);
+    amt_notes_free(&ns);
+}
+
 static void test_decode_edges_and_support(void)
 {
     amt_decode_opts o;
@@ -872,6 +901,7 @@ int main(int argc, char **argv)
     RUN(test_config_errors);
     RUN(test_targets_from_notes);
     RUN(test_decode_basic_notes);
+    RUN(test_decode_gap);
     RUN(test_decode_edges_and_support);
     RUN(test_threshold_tuning);
     return TEST_DONE();
