@@ -190,6 +190,17 @@ static int opt_pitch(amt_cli_opt *o, int *out)
     return 0;
 }
 
+/* A duration option in [lo, hi], unit "milliseconds" or "seconds"; unset keeps *out. */
+static int opt_duration(amt_cli_opt *o, double lo, double hi, const char *unit, double *out)
+{
+    if (!o->set) return 0;
+    if (amt_cli_double(o->value, out) || !(*out >= lo && *out <= hi)) {
+        fprintf(stderr, "amt-infer: --%s: '%s' is not a duration in %s (%g..%g)\n", o->name, o->value, unit, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
 static void print_summary(const char *input, const amt_pipeline_result *r)
 {
     printf("%s: %.2f s, %d Hz, %d channel%s\n", input, r->seconds, r->rate, r->channels, r->channels == 1 ? "" : "s");
@@ -257,24 +268,10 @@ int main(int argc, char **argv)
                       opt_prob(OPT("frame-threshold"), &po.frame_threshold) ||
                       opt_pitch(OPT("min-pitch"), &po.min_pitch) || opt_pitch(OPT("max-pitch"), &po.max_pitch)))
         rc_usage = 1;
-    if (!rc_usage && OPT("min-note-ms")->set &&
-        (amt_cli_double(OPT("min-note-ms")->value, &po.min_note_ms) || po.min_note_ms < 0 || po.min_note_ms > 1e6)) {
-        fprintf(stderr, "amt-infer: --min-note-ms: '%s' is not a duration in milliseconds (0..1000000)\n",
-                OPT("min-note-ms")->value);
+    if (!rc_usage && (opt_duration(OPT("min-note-ms"), 0, 1e6, "milliseconds", &po.min_note_ms) ||
+                      opt_duration(OPT("gap-ms"), 0, 1e4, "milliseconds", &po.gap_ms) ||
+                      opt_duration(OPT("segment-seconds"), 0.5, 3600, "seconds", &po.segment_s)))
         rc_usage = 1;
-    }
-    if (!rc_usage && OPT("gap-ms")->set &&
-        (amt_cli_double(OPT("gap-ms")->value, &po.gap_ms) || po.gap_ms < 0 || po.gap_ms > 10000)) {
-        fprintf(stderr, "amt-infer: --gap-ms: '%s' is not a duration in milliseconds (0..10000)\n",
-                OPT("gap-ms")->value);
-        rc_usage = 1;
-    }
-    if (!rc_usage && OPT("segment-seconds")->set &&
-        (amt_cli_double(OPT("segment-seconds")->value, &po.segment_s) || po.segment_s < 0.5 || po.segment_s > 3600)) {
-        fprintf(stderr, "amt-infer: --segment-seconds: '%s' is not a duration in seconds (0.5..3600)\n",
-                OPT("segment-seconds")->value);
-        rc_usage = 1;
-    }
     if (!rc_usage && po.min_pitch >= 0 && po.max_pitch >= 0 && po.min_pitch > po.max_pitch) {
         fprintf(stderr, "amt-infer: --min-pitch %d is above --max-pitch %d\n", po.min_pitch, po.max_pitch);
         rc_usage = 1;

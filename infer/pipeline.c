@@ -1,7 +1,6 @@
 /* infer/pipeline.c: separate -> classify -> transcribe on one input, models loaded once. */
 #include "infer/pipeline.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -479,17 +478,14 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
             rc = wrap(rc, input, "transcription");
             goto done;
         }
-        amt_decode_opts d;
-        amt_decode_opts_default(&d);
-        d.fps = m->cfg.fps;
-        d.lowest_pitch = AMT_TR_LOWEST_PITCH;
-        d.keys = AMT_TR_KEYS;
-        d.onset_threshold = p->o.onset_threshold > 0 ? (float)p->o.onset_threshold : m->onset_threshold->data[0];
-        d.frame_threshold = p->o.frame_threshold > 0 ? (float)p->o.frame_threshold : m->frame_threshold->data[0];
-        d.min_note_ms = p->o.min_note_ms >= 0 ? p->o.min_note_ms : m->cfg.min_note_ms;
-        d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms >= 0 ? p->o.gap_ms : m->cfg.gap_ms, m->cfg.fps);
-        d.min_pitch = p->o.min_pitch >= 0 ? p->o.min_pitch : m->cfg.min_pitch;
-        d.max_pitch = p->o.max_pitch >= 0 ? p->o.max_pitch : m->cfg.max_pitch;
+        amt_decode_opts d;   /* the model's, with the user's knobs on top */
+        amt_transcriber_decode_opts(m, &d);
+        if (p->o.onset_threshold > 0) d.onset_threshold = (float)p->o.onset_threshold;
+        if (p->o.frame_threshold > 0) d.frame_threshold = (float)p->o.frame_threshold;
+        if (p->o.min_note_ms >= 0) d.min_note_ms = p->o.min_note_ms;
+        if (p->o.gap_ms >= 0) d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms, m->cfg.fps);
+        if (p->o.min_pitch >= 0) d.min_pitch = p->o.min_pitch;
+        if (p->o.max_pitch >= 0) d.max_pitch = p->o.max_pitch;
         if ((rc = amt_decode_opts_check(&d))) {
             rc = wrap(rc, input, "decoding options");
             goto done;

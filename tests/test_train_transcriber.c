@@ -101,30 +101,10 @@ static void test_bad_data(void)
 {
     if (!tools_ok()) return;
     if (!rendered) SKIP("no tiny render (see test_render)");
-    int rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=no_such_dir");
-    CHECK(rc == 1 || rc == 2);
-    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
-    CHECK(!exists("bad/last.h5"));
-    char p[512];
-    snprintf(p, sizeof p, "%s/empty", tmp);
-    mkdir(p, 0755);
-    rc = run("amt-train", "tiny.ini -q --out bad --set train.data_dir=empty");
-    CHECK(rc == 1 || rc == 2);
-    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty"), "%s", err_s);
-    rc = run("amt-train", "tiny.ini -q --out bad --set train.subsets=isol,bogus");
-    CHECK(rc == 2);
-    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.subsets") && strstr(err_s, "bogus"), "%s", err_s);
-    rc = run("amt-train", "tiny.ini -q --out bad --set train.tilt_db=-1");
-    CHECK(rc == 2);
-    CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "train.tilt_db"), "%s", err_s);
-    if (exists("run/best.h5")) {
-        rc = run("amt-eval", "--model run/best.h5 --data no_such_dir -q");
-        CHECK(rc == 1);
-        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "no_such_dir"), "%s", err_s);
-        rc = run("amt-eval", "--model run/best.h5 --data empty -q");
-        CHECK(rc == 1);
-        CHECK_MSG(lines(err_s) == 1 && strstr(err_s, "empty"), "%s", err_s);
-    }
+    check_train_bad_dirs("tiny.ini", NULL, NULL);
+    CHECK_TOOL_ERROR(run("amt-train", "tiny.ini -q --out bad --set train.subsets=isol,bogus"), 2, "train.subsets", "bogus");
+    CHECK_TOOL_ERROR(run("amt-train", "tiny.ini -q --out bad --set train.tilt_db=-1"), 2, "train.tilt_db", NULL);
+    if (exists("run/best.h5")) check_eval_bad_dirs("run/best.h5", 1);
 }
 
 int main(int argc, char **argv)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,6 +125,54 @@ static inline int tools_ok(void)
         }
     }
     return 1;
+}
+
+/* 1 if err_s is exactly one line holding needle and (when not NULL) needle2. */
+static inline int one_error_line(const char *needle, const char *needle2)
+{
+    return lines(err_s) == 1 && strstr(err_s, needle) && (!needle2 || strstr(err_s, needle2));
+}
+
+/* Checks a tool run that must fail on bad input (its exit status rc): status want (0: 1 or
+ * 2) and one stderr line holding needle and needle2 (NULL: none). */
+#define CHECK_TOOL_ERROR(rc, want, needle, needle2) do { \
+        int rc_ = (rc); \
+        CHECK_MSG((want) ? rc_ == (want) : (rc_ == 1 || rc_ == 2), "exit %d: %s", rc_, err_s); \
+        CHECK_MSG(one_error_line(needle, needle2), "%s", err_s); \
+    } while (0)
+
+/* The bad data folders every amt-train kind must refuse with config ini (in tmp): a missing
+ * train.data_dir and an empty one (tmp/empty, plus tmp/empty/sub when sub is not NULL, as a
+ * layout's own folder) each give exit 1 or 2, one stderr line naming the folder (and
+ * empty_msg for the empty one, when not NULL) and no checkpoint. */
+static inline void check_train_bad_dirs(const char *ini, const char *sub, const char *empty_msg)
+{
+    char args[1024], p[512];
+    snprintf(args, sizeof args, "%s -q --out bad --set train.data_dir=no_such_dir", ini);
+    CHECK_TOOL_ERROR(run("amt-train", args), 0, "no_such_dir", NULL);
+    CHECK(!exists("bad/last.h5"));
+    snprintf(p, sizeof p, "%s/empty", tmp);
+    mkdir(p, 0755);
+    if (sub) {
+        snprintf(p, sizeof p, "%s/empty/%s", tmp, sub);
+        mkdir(p, 0755);
+    }
+    snprintf(args, sizeof args, "%s -q --out bad --set train.data_dir=empty", ini);
+    CHECK_TOOL_ERROR(run("amt-train", args), 0, "empty", empty_msg);
+    CHECK(!exists("bad/last.h5"));
+}
+
+/* amt-eval --model model on a missing data folder (and on tmp/empty when empty_too): exit 1
+ * and one stderr line naming the folder. */
+static inline void check_eval_bad_dirs(const char *model, int empty_too)
+{
+    char args[1024];
+    snprintf(args, sizeof args, "--model %s --data no_such_dir -q", model);
+    CHECK_TOOL_ERROR(run("amt-eval", args), 1, "no_such_dir", NULL);
+    if (empty_too) {
+        snprintf(args, sizeof args, "--model %s --data empty -q", model);
+        CHECK_TOOL_ERROR(run("amt-eval", args), 1, "empty", NULL);
+    }
 }
 
 /* Writes text to tmp/name; 0 or -1. */

@@ -152,8 +152,11 @@ static int tr_next_batch(void *ctx, int64_t epoch, int64_t index, amt_rng *rng)
                 double pos = bins > 1 ? 2.0 * k / (bins - 1) - 1.0 : 0.0;   /* -1 .. 1 */
                 x->gain_bins[k] = (float)pow(10.0, (g_db + t_db * pos) / 20.0);
             }
-            for (size_t i = 0; i < in_size; i++)
-                if (dst[i] != 0) dst[i] = (float)log1p(x->gain_bins[i % (size_t)bins] * expm1((double)dst[i]));
+            for (size_t r = 0; r < in_size / (size_t)bins; r++) {
+                float *row = dst + r * (size_t)bins;
+                for (int k = 0; k < bins; k++)
+                    if (row[k] != 0) row[k] = (float)log1p(x->gain_bins[k] * expm1((double)row[k]));
+            }
         }
         amt_transcriber_targets(&x->items[it].notes, c->fps, c->onset_frames, c->onset_soft, t0, T, x->tg.t_frame->data + (size_t)b * out_size,
                                 x->tg.t_onset->data + (size_t)b * out_size, x->tg.t_vel->data + (size_t)b * out_size);
