@@ -118,22 +118,24 @@ void amt_semitone_filter(const amt_semitone *s, int i, int *first, int *count, c
     *w = s->wt + s->off[i];
 }
 
+void amt_semitone_frame(amt_semitone *s, const float *x, long len, long f, float *out)
+{
+    amt_stft_frame_mag(s->st, x, len, f, 1, s->spec);
+    for (int i = 0; i < s->nb; i++) {
+        const float *w = s->wt + s->off[i], *sp = s->spec + s->lo[i];
+        float acc = 0.0f;
+        for (int k = 0; k < s->len[i]; k++) acc += w[k] * sp[k];
+        out[i] = acc;
+    }
+    const float c = s->cfg.log_c;
+    if (c > 0)
+        for (int i = 0; i < s->nb; i++) out[i] = amt_log1pf(c * out[i]);
+}
+
 int amt_semitone_do(amt_semitone *s, const float *x, long len, float *out)
 {
     if (!s || len < 0 || (!x && len > 0) || !out) return amt_error(AMT_EINVAL, "semitone: bad arguments (len %ld)", len);
     long frames = amt_stft_frames(s->st, len);
-    float c = s->cfg.log_c;
-    for (long f = 0; f < frames; f++) {
-        amt_stft_frame_mag(s->st, x, len, f, 1, s->spec);
-        float *o = out + (size_t)f * s->nb;
-        for (int i = 0; i < s->nb; i++) {
-            const float *w = s->wt + s->off[i], *sp = s->spec + s->lo[i];
-            float acc = 0.0f;
-            for (int k = 0; k < s->len[i]; k++) acc += w[k] * sp[k];
-            o[i] = acc;
-        }
-        if (c > 0)
-            for (int i = 0; i < s->nb; i++) o[i] = amt_log1pf(c * o[i]);
-    }
+    for (long f = 0; f < frames; f++) amt_semitone_frame(s, x, len, f, out + (size_t)f * s->nb);
     return AMT_OK;
 }

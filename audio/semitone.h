@@ -48,6 +48,10 @@ double amt_semitone_center_hz(const amt_semitone *s, int i);
 /* Filter i as (first FFT bin, count, weights); pointers owned by s. */
 void amt_semitone_filter(const amt_semitone *s, int i, int *first, int *count, const float **w);
 /* Writes frames x bins features of x (len samples at cfg.rate) into out. No allocation. */
+/* One frame f of them (bins floats into out): it reads only samples within n_fft / 2 of
+ * f * hop, so a caller streaming a long signal may pass any stretch of it that starts at a
+ * multiple of hop and holds those samples (x, len and f relative to the stretch). */
+void amt_semitone_frame(amt_semitone *s, const float *x, long len, long f, float *out);
 int amt_semitone_do(amt_semitone *s, const float *x, long len, float *out);
 
 #endif

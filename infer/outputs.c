@@ -205,36 +205,77 @@ int amt_out_wav_close(amt_out_wav *w, int keep)
     return rc;
 }
 
-int amt_out_pianoroll_png(const char *path, const float *feat, long n_frames, int bins, double fps,
-                          const amt_semitone_cfg *cfg, const amt_notes *notes)
+struct amt_out_rollcols {
+    long n_frames;      /* the layout's frame count */
+    int cols, bins;
+    float *sum;         /* cols x bins */
+    long *count;        /* frames per column */
+};
+
+amt_out_rollcols *amt_out_rollcols_new(long n_frames, int bins)
 {
-    if (n_frames < 1 || bins < 1 || fps <= 0) return amt_error(AMT_EINVAL, "%s: no frames to draw", path);
+    if (n_frames < 1 || bins < 1) { amt_error(AMT_EINVAL, "piano roll: %ld frames of %d bins", n_frames, bins); return NULL; }
+    amt_out_rollcols *r = calloc(1, sizeof *r);
+    if (!r) { amt_error(AMT_ENOMEM, "piano roll: out of memory"); return NULL; }
+    r->n_frames = n_frames;
+    r->bins = bins;
+    r->cols = n_frames < AMT_OUT_MAX_COLUMNS ? (int)n_frames : AMT_OUT_MAX_COLUMNS;
+    r->sum = calloc((size_t)r->cols * bins, sizeof *r->sum);
+    r->count = calloc((size_t)r->cols, sizeof *r->count);
+    if (!r->sum || !r->count) {
+        amt_out_rollcols_free(r);
+        amt_error(AMT_ENOMEM, "piano roll: out of memory");
+        return NULL;
+    }
+    return r;
+}
+
+void amt_out_rollcols_free(amt_out_rollcols *r)
+{
+    if (!r) return;
+    free(r->sum);
+    free(r->count);
+    free(r);
+}
+
+void amt_out_rollcols_add(amt_out_rollcols *r, const float *feat, long t0, long n)
+{
+    for (long i = 0; i < n; i++) {
+        long c = (long)((double)(t0 + i) * r->cols / r->n_frames);
+        if (c >= r->cols) c = r->cols - 1;
+        if (c < 0) continue;
+        float *o = r->sum + (size_t)c * r->bins;
+        const float *x = feat + (size_t)i * r->bins;
+        for (int b = 0; b < r->bins; b++) o[b] += isfinite(x[b]) ? x[b] : 0.0f;
+        r->count[c]++;
+    }
+}
+
+int amt_out_rollcols_png(const char *path, const amt_out_rollcols *r, double fps, const amt_semitone_cfg *cfg,
+                         const amt_notes *notes)
+{
+    if (!r || !(fps > 0)) return amt_error(AMT_EINVAL, "%s: no frames to draw", path);
+    const int cols = r->cols, bins = r->bins;
     amt_semitone *sm = amt_semitone_new(cfg);
     if (!sm) return amt_errcode();
     if (amt_semitone_bins(sm) != bins) {
         amt_semitone_del(sm);
         return amt_error(AMT_EINVAL, "%s: %d feature bins, the filterbank has %d", path, bins, amt_semitone_bins(sm));
     }
-    int cols = n_frames < AMT_OUT_MAX_COLUMNS ? (int)n_frames : AMT_OUT_MAX_COLUMNS;
-    float *img = calloc((size_t)cols * bins, sizeof *img);
+    float *img = malloc((size_t)cols * bins * sizeof *img);
     float *hz = malloc((size_t)bins * sizeof *hz);
     int rc = AMT_OK;
     amt_image im = {0, 0, NULL};
     if (!img || !hz) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", path); goto done; }
     for (int b = 0; b < bins; b++) hz[b] = (float)amt_semitone_center_hz(sm, b);
     float mx = 1e-6f, mn = 1e30f;
-    for (int c = 0; c < cols; c++) {
-        long f0 = (long)((double)c * n_frames / cols), f1 = (long)((double)(c + 1) * n_frames / cols);
-        if (f1 <= f0) f1 = f0 + 1;
-        for (long f = f0; f < f1; f++)
-            for (int b = 0; b < bins; b++) img[(size_t)c * bins + b] += feat[(size_t)f * bins + b] / (float)(f1 - f0);
+    for (int c = 0; c < cols; c++)
         for (int b = 0; b < bins; b++) {
-            float v = img[(size_t)c * bins + b];
-            if (!isfinite(v)) v = img[(size_t)c * bins + b] = 0;
+            float v = r->count[c] ? r->sum[(size_t)c * bins + b] / (float)r->count[c] : 0.0f;
+            img[(size_t)c * bins + b] = v;
             mx = fmaxf(mx, v);
             mn = fminf(mn, v);
         }
-    }
     amt_spec_picture_opts po;
     memset(&po, 0, sizeof po);
     po.is_db = 1;                       /* log(1 + C x): shown linearly from its minimum to its maximum */
@@ -242,7 +283,7 @@ int amt_out_pianoroll_png(const char *path, const float *feat, long n_frames, in
     po.yscale = ROLL_YSCALE;
     po.bin_hz = hz;
     if ((rc = amt_picture_spectrogram(&im, img, cols, bins, &po))) goto done;
-    double px_per_sec = cols / (n_frames / fps);
+    double px_per_sec = cols / (r->n_frames / fps);
     if (notes && notes->n &&
         (rc = amt_picture_overlay_notes(&im, notes, px_per_sec, hz, bins, ROLL_YSCALE, AMT_COLOR_REF, 1)))
         goto done;
@@ -252,6 +293,18 @@ done:
     free(img);
     free(hz);
     amt_semitone_del(sm);
+    return rc;
+}
+
+int amt_out_pianoroll_png(const char *path, const float *feat, long n_frames, int bins, double fps,
+                          const amt_semitone_cfg *cfg, const amt_notes *notes)
+{
+    if (n_frames < 1 || bins < 1 || fps <= 0) return amt_error(AMT_EINVAL, "%s: no frames to draw", path);
+    amt_out_rollcols *r = amt_out_rollcols_new(n_frames, bins);
+    if (!r) return amt_errcode();
+    amt_out_rollcols_add(r, feat, 0, n_frames);
+    int rc = amt_out_rollcols_png(path, r, fps, cfg, notes);
+    amt_out_rollcols_free(r);
     return rc;
 }
 
@@ -281,38 +334,106 @@ static int h5_scalar_attr(hid_t obj, const char *name, hid_t type, const void *v
     return ok;
 }
 
-static int h5_matrix(hid_t f, const char *name, const float *v, long rows, int cols)
+#define ACTS_CHUNK_ROWS 256   /* rows per HDF5 chunk of the activation datasets */
+
+struct amt_out_acts {
+    char *path, *tmp;
+    hid_t f, d[3];        /* frame, onset, velocity (-1: absent) */
+    int keys;
+    long rows;
+};
+
+static hid_t acts_dataset(hid_t f, const char *name, int keys)
 {
-    hsize_t dims[2] = {(hsize_t)rows, (hsize_t)cols};
-    hid_t space = H5Screate_simple(2, dims, NULL);
-    hid_t d = H5Dcreate2(f, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    int ok = d >= 0 && (rows == 0 || H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, v) >= 0);
-    if (d >= 0) H5Dclose(d);
-    H5Sclose(space);
-    return ok;
+    hsize_t dims[2] = {0, (hsize_t)keys}, maxd[2] = {H5S_UNLIMITED, (hsize_t)keys}, chunk[2] = {ACTS_CHUNK_ROWS, (hsize_t)keys};
+    hid_t space = H5Screate_simple(2, dims, maxd), dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    hid_t d = -1;
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 2, chunk) >= 0)
+        d = H5Dcreate2(f, name, H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (space >= 0) H5Sclose(space);
+    return d;
+}
+
+amt_out_acts *amt_out_acts_open(const char *path, int keys, int has_onset, int has_velocity, double fps,
+                                int lowest_pitch, const char *input, const char *model)
+{
+    amt_out_acts *a = calloc(1, sizeof *a);
+    if (!a || !(a->path = strdup(path)) || !(a->tmp = tmp_path(path))) {
+        if (a) { free(a->path); free(a); }
+        amt_error(AMT_ENOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    a->keys = keys;
+    a->d[0] = a->d[1] = a->d[2] = -1;
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+    a->f = H5Fcreate(a->tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    int32_t lp = lowest_pitch;
+    int ok = a->f >= 0 && (a->d[0] = acts_dataset(a->f, "frame", keys)) >= 0 &&
+             (!has_onset || (a->d[1] = acts_dataset(a->f, "onset", keys)) >= 0) &&
+             (!has_velocity || (a->d[2] = acts_dataset(a->f, "velocity", keys)) >= 0) &&
+             h5_scalar_attr(a->f, "fps", H5T_NATIVE_DOUBLE, &fps) &&
+             h5_scalar_attr(a->f, "lowest_pitch", H5T_NATIVE_INT32, &lp) &&
+             h5_string_attr(a->f, "input", input ? input : "") && h5_string_attr(a->f, "model", model ? model : "");
+    if (!ok) {
+        amt_out_acts_close(a, 0);
+        amt_error(AMT_EIO, "%s: cannot create", path);
+        return NULL;
+    }
+    return a;
+}
+
+int amt_out_acts_write(amt_out_acts *a, const float *frame, const float *onset, const float *velocity, long n)
+{
+    if (n <= 0) return AMT_OK;
+    const float *src[3] = {frame, onset, velocity};
+    hsize_t dims[2] = {(hsize_t)(a->rows + n), (hsize_t)a->keys}, start[2] = {(hsize_t)a->rows, 0},
+            count[2] = {(hsize_t)n, (hsize_t)a->keys};
+    for (int i = 0; i < 3; i++) {
+        if (a->d[i] < 0) continue;
+        if (!src[i]) return amt_error(AMT_EINVAL, "%s: rows of dataset %d missing", a->path, i);
+        hid_t fs = -1, ms = -1;
+        int ok = H5Dset_extent(a->d[i], dims) >= 0 && (fs = H5Dget_space(a->d[i])) >= 0 &&
+                 H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL) >= 0 &&
+                 (ms = H5Screate_simple(2, count, NULL)) >= 0 &&
+                 H5Dwrite(a->d[i], H5T_NATIVE_FLOAT, ms, fs, H5P_DEFAULT, src[i]) >= 0;
+        if (ms >= 0) H5Sclose(ms);
+        if (fs >= 0) H5Sclose(fs);
+        if (!ok) return amt_error(AMT_EIO, "%s: write failed (disk full?)", a->path);
+    }
+    a->rows += n;
+    return AMT_OK;
+}
+
+int amt_out_acts_close(amt_out_acts *a, int keep)
+{
+    if (!a) return AMT_OK;
+    int ok = 1;
+    for (int i = 0; i < 3; i++)
+        if (a->d[i] >= 0 && H5Dclose(a->d[i]) < 0) ok = 0;
+    if (a->f >= 0 && H5Fclose(a->f) < 0) ok = 0;
+    int rc = AMT_OK;
+    if (keep) {
+        rc = finish_tmp(a->tmp, a->path, ok);   /* takes tmp */
+        a->tmp = NULL;
+    } else {
+        remove(a->tmp);
+    }
+    free(a->tmp);
+    free(a->path);
+    free(a);
+    return rc;
 }
 
 int amt_out_activations_h5(const char *path, const float *frame, const float *onset, const float *velocity,
                            long n_frames, int keys, double fps, int lowest_pitch, const char *input,
                            const char *model)
 {
-    char *tmp = tmp_path(path);
-    if (!tmp) return amt_error(AMT_ENOMEM, "%s: out of memory", path);
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    if (f < 0) {
-        free(tmp);
-        return amt_error(AMT_EIO, "%s: cannot create", path);
-    }
-    int32_t lp = lowest_pitch;
-    int ok = h5_matrix(f, "frame", frame, n_frames, keys);
-    if (ok && onset) ok = h5_matrix(f, "onset", onset, n_frames, keys);
-    if (ok && velocity) ok = h5_matrix(f, "velocity", velocity, n_frames, keys);
-    ok = ok && h5_scalar_attr(f, "fps", H5T_NATIVE_DOUBLE, &fps) &&
-         h5_scalar_attr(f, "lowest_pitch", H5T_NATIVE_INT32, &lp) &&
-         h5_string_attr(f, "input", input ? input : "") && h5_string_attr(f, "model", model ? model : "");
-    if (H5Fclose(f) < 0) ok = 0;
-    return finish_tmp(tmp, path, ok);
+    amt_out_acts *a = amt_out_acts_open(path, keys, onset != NULL, velocity != NULL, fps, lowest_pitch, input, model);
+    if (!a) return amt_errcode();
+    int rc = amt_out_acts_write(a, frame, onset, velocity, n_frames);
+    int rc2 = amt_out_acts_close(a, rc == AMT_OK);
+    return rc ? rc : rc2;
 }
 
 /* ---- JSON ---- */

@@ -50,6 +50,29 @@ int amt_out_wav_close(amt_out_wav *w, int keep);
 int amt_out_pianoroll_png(const char *path, const float *feat, long n_frames, int bins, double fps,
                           const amt_semitone_cfg *cfg, const amt_notes *notes);
 
+/* The piano roll built as the frames go by (long inputs: memory cols x bins floats, not
+ * the whole feature matrix): frame f goes to column f * cols / n_frames (frames past
+ * n_frames, the expected count, to the last column), cols = min(n_frames,
+ * AMT_OUT_MAX_COLUMNS); a column shows the mean of its frames. */
+typedef struct amt_out_rollcols amt_out_rollcols;
+amt_out_rollcols *amt_out_rollcols_new(long n_frames, int bins);
+void amt_out_rollcols_free(amt_out_rollcols *r);
+/* Adds frames t0 .. t0 + n - 1 (feat: n x bins). */
+void amt_out_rollcols_add(amt_out_rollcols *r, const float *feat, long t0, long n);
+/* Writes NAME.pianoroll.png as amt_out_pianoroll_png does (time axis: n_frames at fps). */
+int amt_out_rollcols_png(const char *path, const amt_out_rollcols *r, double fps, const amt_semitone_cfg *cfg,
+                         const amt_notes *notes);
+
+/* NAME.activations.h5 written as the rows go by (chunked, extendible datasets; the same
+ * file as amt_out_activations_h5): open, write rows in order, close(keep = 1) renames
+ * PATH.tmp into place; keep = 0 removes it. */
+typedef struct amt_out_acts amt_out_acts;
+amt_out_acts *amt_out_acts_open(const char *path, int keys, int has_onset, int has_velocity, double fps,
+                                int lowest_pitch, const char *input, const char *model);
+/* n rows (n x keys each; onset / velocity ignored when the file has none). */
+int amt_out_acts_write(amt_out_acts *a, const float *frame, const float *onset, const float *velocity, long n);
+int amt_out_acts_close(amt_out_acts *a, int keep);
+
 /* NAME.activations.h5: datasets /frame, /onset, /velocity (n_frames x keys float32
  * probabilities; onset/velocity skipped when NULL) with attributes fps (float64),
  * lowest_pitch (int32, MIDI pitch of column 0), input and model (strings). */

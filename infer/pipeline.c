@@ -15,6 +15,7 @@
 #include "models/note_decode.h"
 #include "models/separator.h"
 #include "models/transcriber.h"
+#include "models/transcriber_stream.h"
 
 struct amt_pipeline {
     const amt_model_dir *md;
@@ -383,6 +384,128 @@ done:
     return rc;
 }
 
+/* ---- stage 3, streamed (bounded memory for any length) ---- */
+
+/* What the rows of the transcriber stream go to: the note decoder, the piano-roll columns
+ * and (optionally) the activations file. */
+typedef struct tr_sink {
+    amt_note_stream *ns;
+    amt_notes *notes;
+    amt_out_rollcols *roll;
+    amt_out_acts *acts;
+} tr_sink;
+
+static int tr_rows(void *ctx, long t0, long n, const float *feat, const float *fr, const float *on, const float *ve)
+{
+    tr_sink *k = ctx;
+    amt_out_rollcols_add(k->roll, feat, t0, n);
+    int rc = amt_note_stream_feed(k->ns, fr, on, ve, n, k->notes);
+    if (!rc && k->acts) rc = amt_out_acts_write(k->acts, fr, on, ve, n);
+    return rc;
+}
+
+/* Feeds the signal to the stream: from mono (n samples) when given, else the channel mean
+ * of the reader's blocks; reports "transcribe K/N" per AMT_PIPE_SEGMENT_S seconds of a
+ * long input. *fed gets the samples fed. */
+static int tr_feed(amt_pipeline *p, amt_tr_stream *ts, const float *mono, long n, amt_audio_reader *rd, int ch,
+                   int rate, long expect, long *fed)
+{
+    const long seg = (long)(AMT_PIPE_SEGMENT_S * rate) > 0 ? (long)(AMT_PIPE_SEGMENT_S * rate) : 1;
+    float *blk = rd ? malloc((size_t)AMT_AUDIO_BLOCK * ch * sizeof *blk) : NULL, *m = rd ? malloc((size_t)AMT_AUDIO_BLOCK * sizeof *m) : NULL;
+    int rc = AMT_OK;
+    if (rd && (!blk || !m)) rc = amt_error(AMT_ENOMEM, "transcription: out of memory");
+    long done = 0, next_report = seg;
+    while (!rc) {
+        long k;
+        if (rd) {
+            if ((k = amt_audio_read_block(rd, blk, AMT_AUDIO_BLOCK)) < 0) { rc = (int)k; break; }
+            rows_mean(blk, k, ch, m);
+        } else {
+            k = n - done < AMT_AUDIO_BLOCK ? n - done : AMT_AUDIO_BLOCK;
+        }
+        if (k == 0) break;
+        if ((rc = amt_tr_stream_feed(ts, rd ? m : mono + done, k))) break;
+        done += k;
+        if (expect > seg && done >= next_report) {
+            char msg[64];
+            long total = (expect + seg - 1) / seg, at = done / seg + 1;
+            snprintf(msg, sizeof msg, "transcribe %ld/%ld", at < total ? at : total, total);
+            stage(p, msg);
+            next_report += seg;
+        }
+    }
+    free(blk);
+    free(m);
+    *fed = done;
+    return rc;
+}
+
+/* Stage 3 on the signal (mono in memory, or the reader's channel mean): writes NAME.mid,
+ * .notes.tsv, .notes.json, .pianoroll.png and with save_activations .activations.h5. */
+static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const char *prefix, const float *mono,
+                             long n, amt_audio_reader *rd, int ch, int rate, long expect, amt_notes *notes,
+                             amt_pipeline_result *res)
+{
+    const amt_transcriber *m = p->tr[ti];
+    amt_decode_opts d;   /* the model's, with the user's knobs on top */
+    amt_transcriber_decode_opts(m, &d);
+    if (p->o.onset_threshold > 0) d.onset_threshold = (float)p->o.onset_threshold;
+    if (p->o.frame_threshold > 0) d.frame_threshold = (float)p->o.frame_threshold;
+    if (p->o.min_note_ms >= 0) d.min_note_ms = p->o.min_note_ms;
+    if (p->o.gap_ms >= 0) d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms, m->cfg.fps);
+    if (p->o.min_pitch >= 0) d.min_pitch = p->o.min_pitch;
+    if (p->o.max_pitch >= 0) d.max_pitch = p->o.max_pitch;
+    int rc = amt_decode_opts_check(&d);
+    if (rc) return wrap(rc, input, "decoding options");
+    tr_sink k = {NULL, notes, NULL, NULL};
+    amt_tr_stream *ts = NULL;
+    char *acts_path = p->o.save_activations ? out_path(prefix, ".activations.h5") : NULL;
+    long n_layout = amt_tr_stream_frames_for(&m->cfg, rate, expect > 0 ? expect : 0);
+    amt_notes_clear(notes);
+    if (p->o.save_activations && !acts_path) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", input); goto done; }
+    if (!(k.ns = amt_note_stream_new(&d, m->cfg.onset_head, m->cfg.velocity_head)) ||
+        !(k.roll = amt_out_rollcols_new(n_layout > 0 ? n_layout : 1, m->cfg.bins)) ||
+        (acts_path && !(k.acts = amt_out_acts_open(acts_path, AMT_TR_KEYS, m->cfg.onset_head, m->cfg.velocity_head,
+                                                   m->cfg.fps, AMT_TR_LOWEST_PITCH, input, res->model))) ||
+        !(ts = amt_tr_stream_new(p->tr_run[ti], rate, tr_rows, &k))) {
+        rc = amt_errcode() ? amt_errcode() : AMT_ENOMEM;
+        goto done;
+    }
+    long fed = 0;
+    if ((rc = tr_feed(p, ts, mono, n, rd, ch, rate, expect, &fed)) || (rc = amt_tr_stream_finish(ts))) {
+        if (rc == AMT_EINVAL) rc = wrap(rc, input, "transcription");
+        goto done;
+    }
+    if (fed == 0) { rc = amt_error(AMT_EFORMAT, "%s: empty audio (0 frames decoded)", input); goto done; }
+    if ((rc = amt_note_stream_finish(k.ns, notes))) goto done;
+    for (int i = 0; i < notes->n; i++) notes->v[i].program = res->program;
+    res->notes = notes->n;
+    res->transcribed = 1;
+    if (!(p->o.stages & AMT_STAGE_SEPARATE)) {
+        res->frames = fed;
+        res->seconds = (double)fed / rate;
+    }
+    stage(p, "write");
+    WRITE_OUT(".mid", amt_midi_write(path, notes, NULL));
+    WRITE_OUT(".notes.tsv", amt_notes_write_tsv(path, notes));
+    WRITE_OUT(".notes.json", amt_notes_write_json(path, notes));
+    WRITE_OUT(".pianoroll.png", amt_out_rollcols_png(path, k.roll, m->cfg.fps, &m->cfg.feat, notes));
+    if (k.acts) {
+        rc = amt_out_acts_close(k.acts, 1);
+        k.acts = NULL;
+        if (rc) goto done;
+        wrote(res, acts_path);
+        acts_path = NULL;
+    }
+done:
+    amt_tr_stream_del(ts);
+    amt_note_stream_del(k.ns);
+    amt_out_rollcols_free(k.roll);
+    amt_out_acts_close(k.acts, 0);
+    free(acts_path);
+    return rc;
+}
+
 int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt_pipeline_result *res)
 {
     memset(res, 0, sizeof *res);
@@ -390,8 +513,6 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
     const int st = p->o.stages;
     amt_audio_reader *rd = NULL;
     mono_buf accb = {NULL, 0, 0};
-    float *acc = NULL;
-    float *feat = NULL, *pf = NULL, *po = NULL, *pv = NULL;
     char *stem = NULL, *prefix = NULL;
     amt_notes notes;
     amt_notes_init(&notes);
@@ -409,28 +530,30 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
     res->rate = info.rate;
     res->channels = info.channels;
 
-    /* 1. separation (or just the channel mean) */
+    /* 1. separation (or just the channel mean, when classification needs the signal); the
+     * accompaniment is kept in memory only for classification: transcription alone streams
+     * it (from the music WAV, or from the input) */
+    const int keep = (st & AMT_STAGE_CLASSIFY) != 0;
     if (st & AMT_STAGE_SEPARATE) {
         stage(p, "separate");
-        int keep = (st & (AMT_STAGE_CLASSIFY | AMT_STAGE_TRANSCRIBE)) != 0;
         rc = separate_stream(p, rd, &info, input, prefix, res, keep ? &accb : NULL);
-    } else {
+        res->t_separate = now_s() - t0;
+    } else if (keep) {
         rc = read_mono(rd, &info, input, &accb);
+        res->frames = accb.n;
     }
-    amt_audio_close(rd);
-    rd = NULL;
-    acc = accb.v;
     if (rc) goto done;
-    if (!(st & AMT_STAGE_SEPARATE)) res->frames = accb.n;
-    else res->t_separate = now_s() - t0;
-    /* with separation only, nothing is kept in accb: count the frames separation read */
-    res->seconds = (double)(res->frames > 0 ? res->frames : accb.n) / info.rate;
+    if (st & (AMT_STAGE_SEPARATE | AMT_STAGE_CLASSIFY)) {
+        amt_audio_close(rd);
+        rd = NULL;
+    }
+    res->seconds = (double)res->frames / info.rate;
 
     /* 2. classification of the accompaniment */
     if (st & AMT_STAGE_CLASSIFY) {
         stage(p, "classify");
         t0 = now_s();
-        if ((rc = amt_classifier_classify(p->cls_run, acc, res->frames, res->rate, &res->cls))) {
+        if ((rc = amt_classifier_classify(p->cls_run, accb.v, res->frames, res->rate, &res->cls))) {
             rc = wrap(rc, input, "classification");
             goto done;
         }
@@ -456,64 +579,32 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
         WRITE_OUT(".instrument.json", amt_out_instrument_json(path, input, &res->cls, res->model,
                                                               res->model_instrument, res->warning));
 
-    /* 3. transcription */
+    /* 3. transcription, streamed */
     if (st & AMT_STAGE_TRANSCRIBE) {
         stage(p, "transcribe");
         t0 = now_s();
         if ((rc = get_transcriber(p, ti))) goto done;
-        const amt_transcriber *m = p->tr[ti];
-        long nf = 0;
-        if ((rc = amt_transcriber_features(&m->cfg, acc, res->frames, res->rate, &feat, &nf))) {
-            rc = wrap(rc, input, "transcription features");
-            goto done;
+        int ch = info.channels;
+        long expect = info.frames;
+        if (!keep && (st & AMT_STAGE_SEPARATE)) {   /* the accompaniment from its WAV */
+            amt_audio music;
+            char *mp = out_path(prefix, ".music.wav");
+            if (!mp) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", input); goto done; }
+            rd = amt_audio_open(mp, &music);
+            free(mp);
+            if (!rd) { rc = amt_errcode() ? amt_errcode() : AMT_EIO; goto done; }
+            ch = music.channels;
+            expect = music.frames;
         }
-        free(acc);   /* the features are all the rest needs */
-        acc = NULL;
-        size_t cells = (size_t)(nf > 0 ? nf : 1) * AMT_TR_KEYS;
-        pf = malloc(cells * sizeof *pf);
-        po = malloc(cells * sizeof *po);
-        pv = malloc(cells * sizeof *pv);
-        if (!pf || !po || !pv) { rc = amt_error(AMT_ENOMEM, "%s: out of memory (%ld frames)", input, nf); goto done; }
-        if ((rc = amt_tr_infer_run(p->tr_run[ti], feat, nf, pf, po, pv))) {
-            rc = wrap(rc, input, "transcription");
+        if (keep) expect = res->frames;
+        if ((rc = transcribe_stream(p, ti, input, prefix, keep ? accb.v : NULL, keep ? res->frames : 0,
+                                    keep ? NULL : rd, ch, info.rate, expect, &notes, res)))
             goto done;
-        }
-        amt_decode_opts d;   /* the model's, with the user's knobs on top */
-        amt_transcriber_decode_opts(m, &d);
-        if (p->o.onset_threshold > 0) d.onset_threshold = (float)p->o.onset_threshold;
-        if (p->o.frame_threshold > 0) d.frame_threshold = (float)p->o.frame_threshold;
-        if (p->o.min_note_ms >= 0) d.min_note_ms = p->o.min_note_ms;
-        if (p->o.gap_ms >= 0) d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms, m->cfg.fps);
-        if (p->o.min_pitch >= 0) d.min_pitch = p->o.min_pitch;
-        if (p->o.max_pitch >= 0) d.max_pitch = p->o.max_pitch;
-        if ((rc = amt_decode_opts_check(&d))) {
-            rc = wrap(rc, input, "decoding options");
-            goto done;
-        }
-        if ((rc = amt_note_decode(pf, m->cfg.onset_head ? po : NULL, m->cfg.velocity_head ? pv : NULL, nf, &d, &notes)))
-            goto done;
-        for (int i = 0; i < notes.n; i++) notes.v[i].program = res->program;
-        res->notes = notes.n;
-        res->transcribed = 1;
-        stage(p, "write");
-        WRITE_OUT(".mid", amt_midi_write(path, &notes, NULL));
-        WRITE_OUT(".notes.tsv", amt_notes_write_tsv(path, &notes));
-        WRITE_OUT(".notes.json", amt_notes_write_json(path, &notes));
-        if (nf > 0)
-            WRITE_OUT(".pianoroll.png", amt_out_pianoroll_png(path, feat, nf, m->cfg.bins, m->cfg.fps, &m->cfg.feat, &notes));
-        if (p->o.save_activations)
-            WRITE_OUT(".activations.h5",
-                      amt_out_activations_h5(path, pf, m->cfg.onset_head ? po : NULL, m->cfg.velocity_head ? pv : NULL,
-                                             nf, AMT_TR_KEYS, m->cfg.fps, AMT_TR_LOWEST_PITCH, input, res->model));
         res->t_transcribe = now_s() - t0;
     }
 done:
     amt_audio_close(rd);
-    free(acc);
-    free(feat);
-    free(pf);
-    free(po);
-    free(pv);
+    free(accb.v);
     free(stem);
     free(prefix);
     amt_notes_free(&notes);

@@ -18,10 +18,13 @@
  * AMT_PIPE_CONTEXT_S / 2 seconds cross-faded linearly from the previous segment's estimate,
  * and music = input - voice, so the partition stays exact. Voice and music are streamed to
  * their WAVs, the spectrogram panels are reduced to columns as the segments go by.
- * Memory per input: the separator's working set for one segment (independent of the
- * length), plus the channel mean of the accompaniment (4 bytes per input frame) for
- * stages 2 and 3, plus the transcriber's features and probabilities (100 frames/s x
- * (bins + 3 x 88) floats: ~200 KB per second of audio, the largest part of a long input).
+ * Memory per input, independent of the length for stages 1 and 3: the separator's working
+ * set for one segment; the transcription streams (models/transcriber_stream.h: features,
+ * probabilities and note decoding a chunk at a time, the piano roll reduced to columns,
+ * activations appended to their HDF5 file) from the accompaniment's WAV when stage 1 ran,
+ * else from the input, read in blocks. Only classification (stage 2) needs the whole
+ * accompaniment in memory (its channel mean: 4 bytes per input frame); the transcription
+ * then reads that copy. The notes themselves are output and grow with what is played.
  * The networks run in blocks of fixed size (the runners of the model APIs). Library code:
  * no printing; warnings come back in the result. */
 #ifndef AMT_INFER_PIPELINE_H

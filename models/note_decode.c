@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "eval/transcription.h"
@@ -47,44 +48,161 @@ int amt_decode_opts_check(const amt_decode_opts *o)
     return AMT_OK;
 }
 
-/* column k, frame t of a (n_frames x keys) roll */
-#define AT(p, t, k) ((p)[(size_t)(t) * keys + (k)])
+/* ---- the decoder: per frame, every pitch (pitches are independent) ---- */
 
-static int is_peak(const float *on, long n, int keys, long t, int k, float thr)
-{
-    float v = AT(on, t, k);
-    if (!(v >= thr)) return 0;
-    if (t > 0 && !(v > AT(on, t - 1, k))) return 0;
-    if (t + 1 < n && !(v >= AT(on, t + 1, k))) return 0;
-    return 1;
-}
+/* One pitch's state while scanning frames. */
+typedef struct dec_pitch {
+    int active, in_run;   /* a note is sounding; still inside its onset run */
+    long t0;              /* its first frame */
+    double sum;           /* sum of frame[t0 .. t] so far (its confidence) */
+    float v0;             /* velocity[t0] */
+} dec_pitch;
 
-static int supported(const float *on, long n, int keys, long t, int k, const amt_decode_opts *o)
-{
-    if (!on) return 1;
-    if (o->onset_support < 0) return 0;
-    float thr = o->onset_threshold * AMT_DECODE_SUPPORT_RATIO;
-    for (long u = t - o->onset_support; u <= t + o->onset_support; u++)
-        if (u >= 0 && u < n && AT(on, u, k) >= thr) return 1;
-    return 0;
-}
+/* The rows around frame t: row(d) for d = -lb .. la is frame t + d (NULL outside the
+ * rolls); onset rows NULL without an onset head. */
+typedef struct dec_rows {
+    const float **fr, **on;   /* lb + 1 + la pointers each, index d + lb */
+    const float *ve;          /* velocity row t or NULL */
+    int lb, la;
+} dec_rows;
 
-static int emit(amt_notes *out, const float *fr, const float *vel, int keys, long t0, long t1, int k,
-                const amt_decode_opts *o)
+#define FR(rw, d) ((rw)->fr[(d) + (rw)->lb])
+#define ON(rw, d) ((rw)->on[(d) + (rw)->lb])
+
+static int dec_emit(amt_notes *out, const dec_pitch *s, long t1, int k, int has_vel, const amt_decode_opts *o)
 {
-    if ((double)(t1 - t0) / o->fps * 1000.0 < o->min_note_ms) return AMT_OK;
-    double s = 0;
-    for (long t = t0; t < t1; t++) s += AT(fr, t, k);
-    amt_note nt = amt_note_make((double)t0 / o->fps, (double)t1 / o->fps, o->lowest_pitch + k);
+    if ((double)(t1 - s->t0) / o->fps * 1000.0 < o->min_note_ms) return AMT_OK;
+    amt_note nt = amt_note_make((double)s->t0 / o->fps, (double)t1 / o->fps, o->lowest_pitch + k);
     nt.program = 0;
-    nt.confidence = (float)(s / (double)(t1 - t0));
-    if (vel) {
-        double v = floor((double)AT(vel, t0, k) * 127.0 + 0.5);
+    nt.confidence = (float)(s->sum / (double)(t1 - s->t0));
+    if (has_vel) {
+        double v = floor((double)s->v0 * 127.0 + 0.5);
         if (!(v >= 1)) v = 1;   /* also NaN */
         if (v > 127) v = 127;
         nt.velocity = (int)v;
     }
     return amt_notes_push(out, &nt);
+}
+
+static void dec_start(dec_pitch *s, long t, int in_run, const dec_rows *rw, int k)
+{
+    s->active = 1;
+    s->in_run = in_run;
+    s->t0 = t;
+    s->sum = 0;
+    s->v0 = rw->ve ? rw->ve[k] : 0.0f;
+}
+
+/* Frame t of pitch column k (see note_decode.h for the rules). */
+static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_decode_opts *o, amt_notes *out)
+{
+    const float fthr = o->frame_threshold, othr = o->onset_threshold;
+    const float f = FR(rw, 0)[k];
+    const int has_on = rw->on != NULL, has_vel = rw->ve != NULL;
+    int rc;
+    if (has_on) {
+        float v = ON(rw, 0)[k];
+        int peak = v >= othr && (!ON(rw, -1) || v > ON(rw, -1)[k]) && (!ON(rw, 1) || v >= ON(rw, 1)[k]);
+        if (peak) {
+            if (s->active && (rc = dec_emit(out, s, t, k, has_vel, o))) return rc;
+            dec_start(s, t, 1, rw, k);
+            s->sum += f;
+            return AMT_OK;
+        }
+    }
+    if (s->active) {
+        if (s->in_run && !(ON(rw, 0)[k] >= othr)) s->in_run = 0;
+        int keep = f >= fthr || s->in_run;
+        /* a short dip: the frame head comes back within gap_frames */
+        for (int d = 1; !keep && d <= o->gap_frames && FR(rw, d); d++) keep = FR(rw, d)[k] >= fthr;
+        if (keep) {
+            s->sum += f;
+            return AMT_OK;
+        }
+        if ((rc = dec_emit(out, s, t, k, has_vel, o))) return rc;
+        s->active = 0;
+    }
+    /* not sounding (possibly just ended): a frame rise may start a note */
+    int rise = f >= fthr && (!FR(rw, -1) || !(FR(rw, -1)[k] >= fthr));
+    if (!rise) return AMT_OK;
+    int sup = !has_on;
+    if (has_on && o->onset_support >= 0) {
+        float thr = othr * AMT_DECODE_SUPPORT_RATIO;
+        for (int d = -o->onset_support; d <= o->onset_support && !sup; d++)
+            sup = ON(rw, d) && ON(rw, d)[k] >= thr;
+    }
+    if (sup) {
+        dec_start(s, t, 0, rw, k);
+        s->sum += f;
+    }
+    return AMT_OK;
+}
+
+/* Frames of look-back and look-ahead the rules need. */
+static int dec_lookback(const amt_decode_opts *o) { return o->onset_support > 1 ? o->onset_support : 1; }
+static int dec_lookahead(const amt_decode_opts *o)
+{
+    int la = o->gap_frames > 1 ? o->gap_frames : 1;
+    return o->onset_support > la ? o->onset_support : la;
+}
+
+struct amt_note_stream {
+    amt_decode_opts o;
+    int has_on, has_vel, lb, la;
+    long W;                    /* rows of the rings (lb + 1 + la), or 0: the rolls are borrowed whole */
+    float *fr, *on, *ve;       /* rings of W rows (owned), or the whole rolls (borrowed) */
+    long n_in, t_next;         /* rows received; next frame to decode */
+    dec_pitch st[128];
+    const float **ptr;         /* 2 (lb + 1 + la) row pointers */
+};
+
+static const float *dec_row(const amt_note_stream *s, const float *base, long t, long n)
+{
+    if (!base || t < 0 || t >= n) return NULL;
+    return base + (size_t)(s->W ? t % s->W : t) * s->o.keys;
+}
+
+/* Decodes frame t of every in-range pitch; n = frames known to exist (all of them once
+ * the input has ended). */
+static int dec_frame(amt_note_stream *s, long t, long n, amt_notes *out)
+{
+    const int span = s->lb + 1 + s->la;
+    dec_rows rw = {s->ptr, s->has_on ? s->ptr + span : NULL, dec_row(s, s->ve, t, n), s->lb, s->la};
+    for (int d = -s->lb; d <= s->la; d++) {
+        rw.fr[d + s->lb] = dec_row(s, s->fr, t + d, n);
+        if (rw.on) rw.on[d + s->lb] = dec_row(s, s->on, t + d, n);
+    }
+    for (int k = 0; k < s->o.keys; k++) {
+        int pitch = s->o.lowest_pitch + k;
+        if (pitch < s->o.min_pitch || pitch > s->o.max_pitch) continue;
+        int rc = dec_step(&s->st[k], t, k, &rw, &s->o, out);
+        if (rc) return rc;
+    }
+    return AMT_OK;
+}
+
+/* Ends the notes still sounding at frame n. */
+static int dec_close(amt_note_stream *s, long n, amt_notes *out)
+{
+    for (int k = 0; k < s->o.keys; k++)
+        if (s->st[k].active) {
+            int rc = dec_emit(out, &s->st[k], n, k, s->has_vel, &s->o);
+            if (rc) return rc;
+            s->st[k].active = 0;
+        }
+    return AMT_OK;
+}
+
+static int dec_init(amt_note_stream *s, const amt_decode_opts *o, int has_on, int has_vel)
+{
+    memset(s, 0, sizeof *s);
+    s->o = *o;
+    s->has_on = has_on;
+    s->has_vel = has_vel;
+    s->lb = dec_lookback(o);
+    s->la = dec_lookahead(o);
+    s->ptr = malloc(sizeof *s->ptr * 2 * (size_t)(s->lb + 1 + s->la));
+    return s->ptr ? AMT_OK : amt_error(AMT_ENOMEM, "note decode: out of memory");
 }
 
 int amt_note_decode(const float *frame, const float *onset, const float *velocity, long n_frames,
@@ -94,41 +212,83 @@ int amt_note_decode(const float *frame, const float *onset, const float *velocit
     if (rc) return rc;
     if (n_frames < 0 || (!frame && n_frames > 0)) return amt_error(AMT_EINVAL, "note decode: bad rolls (%ld frames)", n_frames);
     amt_notes_clear(out);
-    const int keys = o->keys;
-    const float fthr = o->frame_threshold, othr = o->onset_threshold;
-    for (int k = 0; k < keys; k++) {
-        int pitch = o->lowest_pitch + k;
-        if (pitch < o->min_pitch || pitch > o->max_pitch) continue;
-        int active = 0, in_run = 0;
-        long t0 = 0;
-        for (long t = 0; t < n_frames; t++) {
-            float f = AT(frame, t, k);
-            if (onset && is_peak(onset, n_frames, keys, t, k, othr)) {
-                if (active && (rc = emit(out, frame, velocity, keys, t0, t, k, o))) return rc;
-                active = 1; in_run = 1; t0 = t;
-                continue;
-            }
-            if (active) {
-                if (in_run && !(AT(onset, t, k) >= othr)) in_run = 0;
-                if (f >= fthr || in_run) continue;
-                int bridged = 0;   /* a short dip: the frame head comes back within gap_frames */
-                for (long u = t + 1; u <= t + o->gap_frames && u < n_frames && !bridged; u++)
-                    bridged = AT(frame, u, k) >= fthr;
-                if (bridged) continue;
-                if ((rc = emit(out, frame, velocity, keys, t0, t, k, o))) return rc;
-                active = 0;
-            }
-            /* not sounding (possibly just ended): a frame rise may start a note */
-            int rise = f >= fthr && (t == 0 || !(AT(frame, t - 1, k) >= fthr));
-            if (rise && supported(onset, n_frames, keys, t, k, o)) {
-                active = 1; in_run = 0; t0 = t;
-            }
-        }
-        if (active && (rc = emit(out, frame, velocity, keys, t0, n_frames, k, o))) return rc;
+    amt_note_stream s;
+    if ((rc = dec_init(&s, o, onset != NULL, velocity != NULL))) return rc;
+    s.fr = (float *)frame;   /* borrowed, read only */
+    s.on = (float *)onset;
+    s.ve = (float *)velocity;
+    for (long t = 0; t < n_frames && !rc; t++) rc = dec_frame(&s, t, n_frames, out);
+    if (!rc) rc = dec_close(&s, n_frames, out);
+    free(s.ptr);
+    if (!rc) amt_notes_sort(out);
+    return rc;
+}
+
+amt_note_stream *amt_note_stream_new(const amt_decode_opts *o, int has_onset, int has_velocity)
+{
+    if (amt_decode_opts_check(o)) return NULL;
+    amt_note_stream *s = malloc(sizeof *s);
+    if (!s) { amt_error(AMT_ENOMEM, "note decode: out of memory"); return NULL; }
+    if (dec_init(s, o, has_onset != 0, has_velocity != 0)) { free(s); return NULL; }
+    s->W = s->lb + 1 + s->la;
+    const size_t cells = (size_t)s->W * o->keys;
+    s->fr = malloc(cells * sizeof(float));
+    s->on = s->has_on ? malloc(cells * sizeof(float)) : NULL;
+    s->ve = s->has_vel ? malloc(cells * sizeof(float)) : NULL;
+    if (!s->fr || (s->has_on && !s->on) || (s->has_vel && !s->ve)) {
+        amt_note_stream_del(s);
+        amt_error(AMT_ENOMEM, "note decode: out of memory");
+        return NULL;
     }
-    amt_notes_sort(out);
+    return s;
+}
+
+void amt_note_stream_del(amt_note_stream *s)
+{
+    if (!s) return;
+    if (s->W) { free(s->fr); free(s->on); free(s->ve); }
+    free(s->ptr);
+    free(s);
+}
+
+int amt_note_stream_feed(amt_note_stream *s, const float *frame, const float *onset, const float *velocity, long n,
+                         amt_notes *out)
+{
+    if (!s || n < 0 || (n > 0 && (!frame || (s->has_on && !onset) || (s->has_vel && !velocity))))
+        return amt_error(AMT_EINVAL, "note decode: bad rows (%ld)", n);
+    const int keys = s->o.keys;
+    const size_t bytes = (size_t)keys * sizeof(float);
+    for (long i = 0; i < n; i++) {
+        /* the slot of row n_in held row n_in - W, which frame t_next (>= n_in - la) no longer needs */
+        const size_t slot = (size_t)(s->n_in % s->W) * keys;
+        memcpy(s->fr + slot, frame + (size_t)i * keys, bytes);
+        if (s->has_on) memcpy(s->on + slot, onset + (size_t)i * keys, bytes);
+        if (s->has_vel) memcpy(s->ve + slot, velocity + (size_t)i * keys, bytes);
+        s->n_in++;
+        for (; s->t_next + s->la < s->n_in; s->t_next++) {
+            int rc = dec_frame(s, s->t_next, s->n_in, out);
+            if (rc) return rc;
+        }
+    }
     return AMT_OK;
 }
+
+int amt_note_stream_finish(amt_note_stream *s, amt_notes *out)
+{
+    if (!s) return amt_error(AMT_EINVAL, "note decode: no stream");
+    for (; s->t_next < s->n_in; s->t_next++) {
+        int rc = dec_frame(s, s->t_next, s->n_in, out);
+        if (rc) return rc;
+    }
+    int rc = dec_close(s, s->n_in, out);
+    if (!rc) amt_notes_sort(out);
+    return rc;
+}
+
+long amt_note_stream_frames(const amt_note_stream *s) { return s ? s->n_in : 0; }
+
+/* column k, frame t of a (n_frames x keys) roll */
+#define AT(p, t, k) ((p)[(size_t)(t) * keys + (k)])
 
 int amt_note_decode_frames(const float *frame, long n_frames, const amt_decode_opts *o, amt_notes *out)
 {

@@ -56,6 +56,25 @@ int amt_decode_opts_check(const amt_decode_opts *o);
  * out is emptied first (amt_notes_clear), then filled. */
 int amt_note_decode(const float *frame, const float *onset, const float *velocity, long n_frames,
                     const amt_decode_opts *o, amt_notes *out);
+/* Streaming decoding (long inputs, bounded memory): the same notes as amt_note_decode of
+ * the concatenated rows, fed in blocks of any size. Holds a ring of
+ * max(1, onset_support) + 1 + max(1, gap_frames, onset_support) rows of each roll (o->keys
+ * floats per row), whatever the input's length; notes are appended to out as they end
+ * (unsorted until finish). */
+typedef struct amt_note_stream amt_note_stream;
+/* NULL (error set) on bad options or no memory. has_onset / has_velocity: whether feed gets
+ * those rolls. */
+amt_note_stream *amt_note_stream_new(const amt_decode_opts *o, int has_onset, int has_velocity);
+void amt_note_stream_del(amt_note_stream *s);
+/* Feeds the next n rows (n x keys each; onset / velocity NULL when the stream has none);
+ * appends the notes that ended to out. */
+int amt_note_stream_feed(amt_note_stream *s, const float *frame, const float *onset, const float *velocity, long n,
+                         amt_notes *out);
+/* End of input: decodes the last rows, ends the notes still sounding, sorts out. */
+int amt_note_stream_finish(amt_note_stream *s, amt_notes *out);
+/* Rows fed so far. */
+long amt_note_stream_frames(const amt_note_stream *s);
+
 /* The thresholded frame roll as notes (see above); out emptied first. */
 int amt_note_decode_frames(const float *frame, long n_frames, const amt_decode_opts *o, amt_notes *out);
 

@@ -417,19 +417,6 @@ void amt_tr_graph_free(amt_tr_graph *tg)
     memset(tg, 0, sizeof *tg);
 }
 
-void amt_transcriber_input_rows(const amt_transcriber *m, const float *feat, long n_frames, long t0, int T,
-                                float *rows)
-{
-    const int bins = m->cfg.bins, ctx = m->cfg.ctx, L = (ctx - 1) / 2;
-    const long R = T + ctx - 1;
-    for (long r = 0; r < R; r++) {
-        long src = t0 - L + r;
-        float *o = rows + (size_t)r * bins;
-        if (src >= 0 && src < n_frames) memcpy(o, feat + (size_t)src * bins, (size_t)bins * sizeof(float));
-        else memset(o, 0, (size_t)bins * sizeof(float));
-    }
-}
-
 /* ---- targets and decoding options ---- */
 
 void amt_transcriber_targets(const amt_notes *notes, double fps, int onset_frames, double onset_soft, long t0, int T,
@@ -534,31 +521,67 @@ static void copy_rows(float *dst, const amt_tensor *src, int b, int N, long t0, 
     else memset(dst + (size_t)t0 * AMT_TR_KEYS, 0, bytes);
 }
 
-int amt_tr_infer_run(amt_tr_infer *r, const float *feat, long n_frames, float *frame, float *onset, float *velocity)
+/* Input rows of the block of output frames t0 .. t0 + N - 1: feature frames t0 - L ..
+ * t0 + N - 1 + R, zeros outside [0, n_total); the others are rows of feat (row i = frame
+ * f_lo + i, i < f_hi - f_lo; the caller guarantees the block needs no other frames). */
+static void span_rows(const amt_transcriber *m, const float *feat, long f_lo, long f_hi, long n_total, long t0, int N,
+                      float *rows)
 {
-    if (!r || n_frames < 0 || (n_frames > 0 && (!feat || !frame)))
-        return amt_error(AMT_EINVAL, "transcriber inference: bad arguments (%ld frames)", n_frames);
+    const int bins = m->cfg.bins, L = (m->cfg.ctx - 1) / 2;
+    const long R = N + m->cfg.ctx - 1;
+    for (long r = 0; r < R; r++) {
+        long src = t0 - L + r;
+        float *o = rows + (size_t)r * bins;
+        int have = src >= 0 && (n_total < 0 || src < n_total) && src >= f_lo && src < f_hi;
+        if (have) memcpy(o, feat + (size_t)(src - f_lo) * bins, (size_t)bins * sizeof(float));
+        else memset(o, 0, (size_t)bins * sizeof(float));
+    }
+}
+
+void amt_transcriber_input_rows(const amt_transcriber *m, const float *feat, long n_frames, long t0, int T,
+                                float *rows)
+{
+    span_rows(m, feat, 0, n_frames, n_frames, t0, T, rows);
+}
+
+const amt_transcriber *amt_tr_infer_model(const amt_tr_infer *r) { return r ? r->m : NULL; }
+
+long amt_tr_infer_chunk(const amt_tr_infer *r) { return r ? (long)r->B * r->N : 0; }
+
+int amt_tr_infer_span(amt_tr_infer *r, const float *feat, long f_lo, long f_hi, long n_total, long t_first,
+                      long n_out, float *frame, float *onset, float *velocity)
+{
+    if (!r || n_out < 0 || t_first < 0 || f_hi < f_lo || (n_out > 0 && (!frame || (f_hi > f_lo && !feat))))
+        return amt_error(AMT_EINVAL, "transcriber inference: bad arguments (%ld frames)", n_out);
     const int N = r->N, B = r->B;
     const size_t rows = (size_t)(N + r->m->cfg.ctx - 1) * r->m->cfg.bins;
-    for (long g0 = 0; g0 < n_frames; g0 += (long)B * N) {
+    const long end = t_first + n_out;
+    for (long g0 = t_first; g0 < end; g0 += (long)B * N) {
         /* B consecutive blocks per forward (examples run in parallel); past the end: zeros */
         for (int b = 0; b < B; b++) {
             long t0 = g0 + (long)b * N;
-            if (t0 < n_frames) amt_transcriber_input_rows(r->m, feat, n_frames, t0, N, r->tg.x->data + b * rows);
+            if (t0 < end) span_rows(r->m, feat, f_lo, f_hi, n_total, t0, N, r->tg.x->data + b * rows);
             else memset(r->tg.x->data + b * rows, 0, rows * sizeof(float));
         }
         int rc = amt_graph_forward(r->tg.g);
         if (rc) return rc;
         for (int b = 0; b < B; b++) {
             long t0 = g0 + (long)b * N;
-            if (t0 >= n_frames) break;
-            long n = n_frames - t0 < N ? n_frames - t0 : N;
-            copy_rows(frame, r->tg.frame_prob, b, N, t0, n);
-            copy_rows(onset, r->tg.onset_prob, b, N, t0, n);
-            copy_rows(velocity, r->tg.vel_prob, b, N, t0, n);
+            if (t0 >= end) break;
+            long n = end - t0 < N ? end - t0 : N;
+            copy_rows(frame, r->tg.frame_prob, b, N, t0 - t_first, n);
+            copy_rows(onset, r->tg.onset_prob, b, N, t0 - t_first, n);
+            copy_rows(velocity, r->tg.vel_prob, b, N, t0 - t_first, n);
         }
     }
     return AMT_OK;
+}
+
+int amt_tr_infer_run(amt_tr_infer *r, const float *feat, long n_frames, float *frame, float *onset, float *velocity)
+{
+    if (!r || n_frames < 0 || (n_frames > 0 && (!feat || !frame)))
+        return amt_error(AMT_EINVAL, "transcriber inference: bad arguments (%ld frames)", n_frames);
+    return amt_tr_infer_span(r, feat, 0, n_frames, n_frames, 0, n_frames, frame, onset, velocity);
 }
 
 /* ---- evaluation ---- */

@@ -206,6 +206,21 @@ size_t amt_tr_infer_bytes(const amt_tr_infer *r);
 int amt_tr_infer_run(amt_tr_infer *r, const float *feat, long n_frames, float *frame, float *onset,
                      float *velocity);
 
+/* The model the runner runs. */
+const amt_transcriber *amt_tr_infer_model(const amt_tr_infer *r);
+/* Output frames of one forward of the runner (B x N): a caller feeding spans in steps of
+ * this size from frame 0 gets exactly amt_tr_infer_run's numbers. */
+long amt_tr_infer_chunk(const amt_tr_infer *r);
+/* Output frames t_first .. t_first + n_out - 1 (rows 0 .. n_out - 1 of frame / onset /
+ * velocity, caller buffers; onset / velocity may be NULL) from a stretch of the features:
+ * row i of feat is feature frame f_lo + i (i < f_hi - f_lo). Frames outside [0, n_total)
+ * count as zero rows (n_total < 0: not known yet); every other frame the outputs see,
+ * t_first - L .. t_first + n_out - 1 + R, must lie in [f_lo, f_hi) (frames outside it
+ * read as zeros).
+ * amt_tr_infer_run(feat, n) is amt_tr_infer_span(feat, 0, n, n, 0, n). Allocates nothing. */
+int amt_tr_infer_span(amt_tr_infer *r, const float *feat, long f_lo, long f_hi, long n_total, long t_first,
+                      long n_out, float *frame, float *onset, float *velocity);
+
 /* Evaluation of a model on whole pieces (validation during training, amt-eval). */
 typedef struct amt_tr_piece {
     const float *feat;        /* n_frames x bins features (amt_transcriber_features) */
