@@ -115,21 +115,41 @@ amt_melspec *amt_melspec_new(const amt_mel_cfg *cfg)
 int amt_melspec_bins(const amt_melspec *m) { return m->cfg.n_mels; }
 long amt_melspec_frames(const amt_melspec *m, long len) { return amt_stft_frames(m->st, len); }
 
-void amt_mel_compress(const amt_mel_cfg *cfg, float *v, long n)
+float amt_mel_compress_raw(const amt_mel_cfg *cfg, float *v, long n, float top)
 {
     if (cfg->log == AMT_LOG_1P) {
         const float c = cfg->log_c;
         for (long i = 0; i < n; i++) v[i] = amt_log1pf(c * v[i]);
     } else if (cfg->log == AMT_LOG_DB) {
-        float top = -INFINITY;
         for (long i = 0; i < n; i++) {
             v[i] = 10.0f * log10f(v[i] > AMT_DB_AMIN ? v[i] : AMT_DB_AMIN);
             if (v[i] > top) top = v[i];
         }
-        if (cfg->top_db > 0) {
-            float floor_ = top - cfg->top_db;
-            for (long i = 0; i < n; i++) if (v[i] < floor_) v[i] = floor_;
-        }
+    }
+    return top;
+}
+
+void amt_mel_floor(const amt_mel_cfg *cfg, float *v, long n, float top)
+{
+    if (cfg->log != AMT_LOG_DB || !(cfg->top_db > 0)) return;
+    float floor_ = top - cfg->top_db;
+    for (long i = 0; i < n; i++) if (v[i] < floor_) v[i] = floor_;
+}
+
+void amt_mel_compress(const amt_mel_cfg *cfg, float *v, long n)
+{
+    float top = amt_mel_compress_raw(cfg, v, n, -INFINITY);
+    amt_mel_floor(cfg, v, n, top);
+}
+
+void amt_melspec_frame(amt_melspec *m, const float *x, long len, long f, float *out)
+{
+    amt_stft_frame_mag(m->st, x, len, f, m->cfg.power, m->spec);
+    for (int i = 0; i < m->cfg.n_mels; i++) {
+        const float *w = m->wt + m->off[i], *s = m->spec + m->lo[i];
+        float acc = 0.0f;
+        for (int k = 0; k < m->len[i]; k++) acc += w[k] * s[k];
+        out[i] = acc;
     }
 }
 
@@ -137,17 +157,7 @@ int amt_melspec_do(amt_melspec *m, const float *x, long len, float *out)
 {
     if (!m || len < 0 || (!x && len > 0) || !out) return amt_error(AMT_EINVAL, "melspec: bad arguments (len %ld)", len);
     long frames = amt_stft_frames(m->st, len);
-    int nm = m->cfg.n_mels;
-    for (long f = 0; f < frames; f++) {
-        amt_stft_frame_mag(m->st, x, len, f, m->cfg.power, m->spec);
-        float *o = out + (size_t)f * nm;
-        for (int i = 0; i < nm; i++) {
-            const float *w = m->wt + m->off[i], *s = m->spec + m->lo[i];
-            float acc = 0.0f;
-            for (int k = 0; k < m->len[i]; k++) acc += w[k] * s[k];
-            o[i] = acc;
-        }
-    }
-    amt_mel_compress(&m->cfg, out, frames * nm);
+    for (long f = 0; f < frames; f++) amt_melspec_frame(m, x, len, f, out + (size_t)f * m->cfg.n_mels);
+    amt_mel_compress(&m->cfg, out, frames * m->cfg.n_mels);
     return AMT_OK;
 }

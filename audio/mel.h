@@ -84,5 +84,14 @@ long amt_melspec_frames(const amt_melspec *m, long len);   /* frames for len sam
 int amt_melspec_do(amt_melspec *m, const float *x, long len, float *out);
 /* Applies the configured compression to n values in place (AMT_LOG_DB: top_db over these n). */
 void amt_mel_compress(const amt_mel_cfg *cfg, float *v, long n);
+/* The same in pieces (a signal streamed frame by frame): amt_mel_compress_raw compresses
+ * without the top_db floor and returns the larger of top and the largest dB value seen
+ * (top unchanged unless AMT_LOG_DB); amt_mel_floor then floors at top - top_db (AMT_LOG_DB
+ * only). Over all values with the overall top they give amt_mel_compress's numbers. */
+float amt_mel_compress_raw(const amt_mel_cfg *cfg, float *v, long n, float top);
+void amt_mel_floor(const amt_mel_cfg *cfg, float *v, long n, float top);
+/* One frame f of the mel energies (before compression) into out[n_mels]; x, len, f as
+ * amt_stft_frame_mag (a stretch of a streamed signal: audio/frame_stream.h). */
+void amt_melspec_frame(amt_melspec *m, const float *x, long len, long f, float *out);
 
 #endif

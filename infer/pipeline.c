@@ -15,6 +15,7 @@
 #include "models/note_decode.h"
 #include "models/separator.h"
 #include "models/transcriber.h"
+#include "models/classifier_stream.h"
 #include "models/transcriber_stream.h"
 
 struct amt_pipeline {
@@ -221,46 +222,6 @@ static int wrap(int rc, const char *input, const char *what)
     return amt_error(rc, "%s: %s: %s", input, what, msg);
 }
 
-/* A growing mono signal. */
-typedef struct mono_buf {
-    float *v;
-    long n, cap;
-} mono_buf;
-
-static int mono_reserve(mono_buf *m, long need, const char *input)
-{
-    if (need <= m->cap) return AMT_OK;
-    long cap = m->cap ? m->cap : 1;
-    while (cap < need) cap *= 2;
-    float *nv = realloc(m->v, (size_t)cap * sizeof *nv);
-    if (!nv) return amt_error(AMT_ENOMEM, "%s: out of memory (%ld samples)", input, cap);
-    m->v = nv;
-    m->cap = cap;
-    return AMT_OK;
-}
-
-/* No separation: the channel mean of the whole file, read in blocks. */
-static int read_mono(amt_audio_reader *rd, const amt_audio *info, const char *input, mono_buf *acc)
-{
-    const int ch = info->channels;
-    float *blk = malloc((size_t)AMT_AUDIO_BLOCK * ch * sizeof *blk);
-    if (!blk) return amt_error(AMT_ENOMEM, "%s: out of memory", input);
-    int rc = mono_reserve(acc, info->frames + 1, input);
-    for (long k; rc == AMT_OK && (k = amt_audio_read_block(rd, blk, AMT_AUDIO_BLOCK)) != 0;) {
-        if (k < 0) { rc = (int)k; break; }
-        if ((rc = mono_reserve(acc, acc->n + k, input))) break;
-        for (long f = 0; f < k; f++) {
-            double sum = 0;
-            for (int c = 0; c < ch; c++) sum += blk[(size_t)f * ch + c];
-            acc->v[acc->n + f] = (float)(sum / ch);
-        }
-        acc->n += k;
-    }
-    free(blk);
-    if (rc == AMT_OK && acc->n == 0) rc = amt_error(AMT_EFORMAT, "%s: empty audio (0 frames decoded)", input);
-    return rc;
-}
-
 /* Channel means of rows [0, n) of x (n x ch) into m. */
 static void rows_mean(const float *x, long n, int ch, float *m)
 {
@@ -272,10 +233,9 @@ static void rows_mean(const float *x, long n, int ch, float *m)
 }
 
 /* Stage 1 in segments (see pipeline.h): writes NAME.voice.wav, NAME.music.wav and
- * NAME.spectrograms.png; the channel mean of the music goes to acc (NULL: not kept, then
- * memory does not grow with the input's length). */
+ * NAME.spectrograms.png. */
 static int separate_stream(amt_pipeline *p, amt_audio_reader *rd, const amt_audio *info, const char *input,
-                           const char *prefix, amt_pipeline_result *res, mono_buf *acc)
+                           const char *prefix, amt_pipeline_result *res)
 {
     const int ch = info->channels, rate = info->rate;
     long S = (long)((p->o.segment_s > 0 ? p->o.segment_s : AMT_PIPE_SEGMENT_S) * rate), C = (long)(AMT_PIPE_CONTEXT_S * rate);
@@ -297,7 +257,6 @@ static int separate_stream(amt_pipeline *p, amt_audio_reader *rd, const amt_audi
     for (int k = 0; k < 3; k++)
         if (!(sc[k] = amt_out_speccols_new(info->frames, rate))) { rc = amt_errcode(); goto done; }
     if (!(wv = amt_out_wav_open(pv, rate, ch)) || !(wm = amt_out_wav_open(pm, rate, ch))) { rc = amt_errcode(); goto done; }
-    if (acc && (rc = mono_reserve(acc, info->frames + 1, input))) goto done;
     long buf_start = 0, buf_len = 0, a = 0, tail_len = 0, written = 0;
     int eof = 0;
     for (;;) {
@@ -323,10 +282,8 @@ static int separate_stream(amt_pipeline *p, amt_audio_reader *rd, const amt_audi
         }
         /* the core [a, core_end): voice cross-faded over its first F frames from the previous
          * segment's estimate; music = input - voice (the partition is exact) */
-        if (acc && (rc = mono_reserve(acc, core_end, input))) goto done;
         for (long t = a; t < core_end; t++) {
             const long i = t - buf_start, j = t - a;
-            double sum = 0;
             for (int c = 0; c < ch; c++) {
                 float v = vbuf[(size_t)i * ch + c];
                 if (j < tail_len) {
@@ -335,11 +292,8 @@ static int separate_stream(amt_pipeline *p, amt_audio_reader *rd, const amt_audi
                 }
                 ov[(size_t)j * ch + c] = v;
                 om[(size_t)j * ch + c] = buf[(size_t)i * ch + c] - v;
-                sum += om[(size_t)j * ch + c];
             }
-            if (acc) acc->v[t] = (float)(sum / ch);
         }
-        if (acc) acc->n = core_end;
         written = core_end;
         if ((rc = amt_out_wav_write(wv, ov, nc)) || (rc = amt_out_wav_write(wm, om, nc))) goto done;
         rows_mean(buf, buf_len, ch, xm);
@@ -404,47 +358,72 @@ static int tr_rows(void *ctx, long t0, long n, const float *feat, const float *f
     return rc;
 }
 
-/* Feeds the signal to the stream: from mono (n samples) when given, else the channel mean
- * of the reader's blocks; reports "transcribe K/N" per AMT_PIPE_SEGMENT_S seconds of a
- * long input. *fed gets the samples fed. */
-static int tr_feed(amt_pipeline *p, amt_tr_stream *ts, const float *mono, long n, amt_audio_reader *rd, int ch,
-                   int rate, long expect, long *fed)
+/* The signal stages 2 and 3 read: the channel mean of the file at path (the input, or the
+ * accompaniment's WAV), read in blocks and handed to fn; "STAGE K/N" is reported per
+ * AMT_PIPE_SEGMENT_S seconds of a long file. *frames and *rate get the file's. */
+typedef int (*mono_fn)(void *ctx, const float *x, long n);
+
+static int read_source(amt_pipeline *p, const char *path, const char *what, mono_fn fn, void *ctx, long *frames,
+                       int *rate)
 {
-    const long seg = (long)(AMT_PIPE_SEGMENT_S * rate) > 0 ? (long)(AMT_PIPE_SEGMENT_S * rate) : 1;
-    float *blk = rd ? malloc((size_t)AMT_AUDIO_BLOCK * ch * sizeof *blk) : NULL, *m = rd ? malloc((size_t)AMT_AUDIO_BLOCK * sizeof *m) : NULL;
-    int rc = AMT_OK;
-    if (rd && (!blk || !m)) rc = amt_error(AMT_ENOMEM, "transcription: out of memory");
+    amt_audio info;
+    amt_audio_reader *rd = amt_audio_open(path, &info);
+    if (!rd) return amt_errcode() ? amt_errcode() : AMT_EIO;
+    const int ch = info.channels;
+    const long seg = (long)(AMT_PIPE_SEGMENT_S * info.rate) > 0 ? (long)(AMT_PIPE_SEGMENT_S * info.rate) : 1;
+    float *blk = malloc((size_t)AMT_AUDIO_BLOCK * ch * sizeof *blk), *m = malloc((size_t)AMT_AUDIO_BLOCK * sizeof *m);
+    int rc = (!blk || !m) ? amt_error(AMT_ENOMEM, "%s: out of memory", path) : AMT_OK;
     long done = 0, next_report = seg;
-    while (!rc) {
-        long k;
-        if (rd) {
-            if ((k = amt_audio_read_block(rd, blk, AMT_AUDIO_BLOCK)) < 0) { rc = (int)k; break; }
-            rows_mean(blk, k, ch, m);
-        } else {
-            k = n - done < AMT_AUDIO_BLOCK ? n - done : AMT_AUDIO_BLOCK;
-        }
-        if (k == 0) break;
-        if ((rc = amt_tr_stream_feed(ts, rd ? m : mono + done, k))) break;
+    for (long k; !rc && (k = amt_audio_read_block(rd, blk, AMT_AUDIO_BLOCK)) != 0;) {
+        if (k < 0) { rc = (int)k; break; }
+        rows_mean(blk, k, ch, m);
+        if ((rc = fn(ctx, m, k))) break;
         done += k;
-        if (expect > seg && done >= next_report) {
+        if (info.frames > seg && done >= next_report) {
             char msg[64];
-            long total = (expect + seg - 1) / seg, at = done / seg + 1;
-            snprintf(msg, sizeof msg, "transcribe %ld/%ld", at < total ? at : total, total);
+            long total = (info.frames + seg - 1) / seg, at = done / seg + 1;
+            snprintf(msg, sizeof msg, "%s %ld/%ld", what, at < total ? at : total, total);
             stage(p, msg);
             next_report += seg;
         }
     }
+    amt_audio_close(rd);
     free(blk);
     free(m);
-    *fed = done;
+    *frames = done;
+    *rate = info.rate;
+    if (!rc && done == 0) rc = amt_error(AMT_EFORMAT, "%s: empty audio (0 frames decoded)", path);
     return rc;
 }
 
-/* Stage 3 on the signal (mono in memory, or the reader's channel mean): writes NAME.mid,
- * .notes.tsv, .notes.json, .pianoroll.png and with save_activations .activations.h5. */
-static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const char *prefix, const float *mono,
-                             long n, amt_audio_reader *rd, int ch, int rate, long expect, amt_notes *notes,
-                             amt_pipeline_result *res)
+static int feed_tr(void *ctx, const float *x, long n) { return amt_tr_stream_feed(ctx, x, n); }
+static int feed_cls(void *ctx, const float *x, long n) { return amt_cls_stream_feed(ctx, x, n); }
+
+/* Stage 2 on the file at src (two passes: models/classifier_stream.h). */
+static int classify_stream(amt_pipeline *p, const char *src, const char *input, amt_pipeline_result *res)
+{
+    amt_cls_stream *cs = amt_cls_stream_new(p->cls_run, res->rate);
+    if (!cs) return wrap(amt_errcode() ? amt_errcode() : AMT_ENOMEM, input, "classification");
+    long n = 0;
+    int rate = 0;
+    int rc = read_source(p, src, "classify", feed_cls, cs, &n, &rate);
+    if (!rc && !(p->o.stages & AMT_STAGE_SEPARATE)) {   /* the count the file really had */
+        res->frames = n;
+        res->seconds = (double)n / rate;
+    }
+    if (!rc) rc = amt_cls_stream_next_pass(cs);
+    if (!rc) rc = read_source(p, src, "classify", feed_cls, cs, &n, &rate);
+    if (!rc) rc = amt_cls_stream_finish(cs, &res->cls);
+    amt_cls_stream_del(cs);
+    if (rc == AMT_EINVAL) rc = wrap(rc, input, "classification");
+    return rc;
+}
+
+/* Stage 3 on the file at src (expect: its frames, for the piano roll's layout): writes
+ * NAME.mid, .notes.tsv, .notes.json, .pianoroll.png and with save_activations
+ * .activations.h5. */
+static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const char *prefix, const char *src,
+                             long expect, amt_notes *notes, amt_pipeline_result *res)
 {
     const amt_transcriber *m = p->tr[ti];
     amt_decode_opts d;   /* the model's, with the user's knobs on top */
@@ -460,6 +439,7 @@ static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const c
     tr_sink k = {NULL, notes, NULL, NULL};
     amt_tr_stream *ts = NULL;
     char *acts_path = p->o.save_activations ? out_path(prefix, ".activations.h5") : NULL;
+    const int rate = res->rate;
     long n_layout = amt_tr_stream_frames_for(&m->cfg, rate, expect > 0 ? expect : 0);
     amt_notes_clear(notes);
     if (p->o.save_activations && !acts_path) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", input); goto done; }
@@ -472,16 +452,16 @@ static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const c
         goto done;
     }
     long fed = 0;
-    if ((rc = tr_feed(p, ts, mono, n, rd, ch, rate, expect, &fed)) || (rc = amt_tr_stream_finish(ts))) {
+    int src_rate = 0;
+    if ((rc = read_source(p, src, "transcribe", feed_tr, ts, &fed, &src_rate)) || (rc = amt_tr_stream_finish(ts))) {
         if (rc == AMT_EINVAL) rc = wrap(rc, input, "transcription");
         goto done;
     }
-    if (fed == 0) { rc = amt_error(AMT_EFORMAT, "%s: empty audio (0 frames decoded)", input); goto done; }
     if ((rc = amt_note_stream_finish(k.ns, notes))) goto done;
     for (int i = 0; i < notes->n; i++) notes->v[i].program = res->program;
     res->notes = notes->n;
     res->transcribed = 1;
-    if (!(p->o.stages & AMT_STAGE_SEPARATE)) {
+    if (!(p->o.stages & (AMT_STAGE_SEPARATE | AMT_STAGE_CLASSIFY))) {
         res->frames = fed;
         res->seconds = (double)fed / rate;
     }
@@ -512,8 +492,7 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
     res->program = -1;
     const int st = p->o.stages;
     amt_audio_reader *rd = NULL;
-    mono_buf accb = {NULL, 0, 0};
-    char *stem = NULL, *prefix = NULL;
+    char *stem = NULL, *prefix = NULL, *music = NULL;
     amt_notes notes;
     amt_notes_init(&notes);
     int rc = AMT_OK;
@@ -529,34 +508,27 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
     if (!(rd = amt_audio_open(input, &info))) { rc = amt_errcode() ? amt_errcode() : AMT_EIO; goto done; }
     res->rate = info.rate;
     res->channels = info.channels;
+    res->frames = info.frames;
 
-    /* 1. separation (or just the channel mean, when classification needs the signal); the
-     * accompaniment is kept in memory only for classification: transcription alone streams
-     * it (from the music WAV, or from the input) */
-    const int keep = (st & AMT_STAGE_CLASSIFY) != 0;
+    /* 1. separation; stages 2 and 3 then read the accompaniment's WAV (else the input),
+     * each streaming it: nothing of the length of the input is kept in memory */
+    const char *src = input;
     if (st & AMT_STAGE_SEPARATE) {
         stage(p, "separate");
-        rc = separate_stream(p, rd, &info, input, prefix, res, keep ? &accb : NULL);
+        if ((rc = separate_stream(p, rd, &info, input, prefix, res))) goto done;
         res->t_separate = now_s() - t0;
-    } else if (keep) {
-        rc = read_mono(rd, &info, input, &accb);
-        res->frames = accb.n;
+        if (!(music = out_path(prefix, ".music.wav"))) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", input); goto done; }
+        src = music;
     }
-    if (rc) goto done;
-    if (st & (AMT_STAGE_SEPARATE | AMT_STAGE_CLASSIFY)) {
-        amt_audio_close(rd);
-        rd = NULL;
-    }
+    amt_audio_close(rd);
+    rd = NULL;
     res->seconds = (double)res->frames / info.rate;
 
     /* 2. classification of the accompaniment */
     if (st & AMT_STAGE_CLASSIFY) {
         stage(p, "classify");
         t0 = now_s();
-        if ((rc = amt_classifier_classify(p->cls_run, accb.v, res->frames, res->rate, &res->cls))) {
-            rc = wrap(rc, input, "classification");
-            goto done;
-        }
+        if ((rc = classify_stream(p, src, input, res))) goto done;
         res->classified = 1;
         res->t_classify = now_s() - t0;
     }
@@ -584,29 +556,14 @@ int amt_pipeline_run(amt_pipeline *p, const char *input, const char *outdir, amt
         stage(p, "transcribe");
         t0 = now_s();
         if ((rc = get_transcriber(p, ti))) goto done;
-        int ch = info.channels;
-        long expect = info.frames;
-        if (!keep && (st & AMT_STAGE_SEPARATE)) {   /* the accompaniment from its WAV */
-            amt_audio music;
-            char *mp = out_path(prefix, ".music.wav");
-            if (!mp) { rc = amt_error(AMT_ENOMEM, "%s: out of memory", input); goto done; }
-            rd = amt_audio_open(mp, &music);
-            free(mp);
-            if (!rd) { rc = amt_errcode() ? amt_errcode() : AMT_EIO; goto done; }
-            ch = music.channels;
-            expect = music.frames;
-        }
-        if (keep) expect = res->frames;
-        if ((rc = transcribe_stream(p, ti, input, prefix, keep ? accb.v : NULL, keep ? res->frames : 0,
-                                    keep ? NULL : rd, ch, info.rate, expect, &notes, res)))
-            goto done;
+        if ((rc = transcribe_stream(p, ti, input, prefix, src, res->frames, &notes, res))) goto done;
         res->t_transcribe = now_s() - t0;
     }
 done:
     amt_audio_close(rd);
-    free(accb.v);
     free(stem);
     free(prefix);
+    free(music);
     amt_notes_free(&notes);
     return rc;
 }

@@ -18,13 +18,13 @@
  * AMT_PIPE_CONTEXT_S / 2 seconds cross-faded linearly from the previous segment's estimate,
  * and music = input - voice, so the partition stays exact. Voice and music are streamed to
  * their WAVs, the spectrogram panels are reduced to columns as the segments go by.
- * Memory per input, independent of the length for stages 1 and 3: the separator's working
- * set for one segment; the transcription streams (models/transcriber_stream.h: features,
- * probabilities and note decoding a chunk at a time, the piano roll reduced to columns,
- * activations appended to their HDF5 file) from the accompaniment's WAV when stage 1 ran,
- * else from the input, read in blocks. Only classification (stage 2) needs the whole
- * accompaniment in memory (its channel mean: 4 bytes per input frame); the transcription
- * then reads that copy. The notes themselves are output and grow with what is played.
+ * Memory per input is independent of its length: the separator's working set for one
+ * segment; stages 2 and 3 read the accompaniment's WAV when stage 1 ran (else the input)
+ * in blocks, as the channel mean: classification in two passes (models/classifier_stream.h:
+ * the log-mel's dB floor needs the clip's loudest cell first), transcription in one
+ * (models/transcriber_stream.h: features, probabilities and note decoding a chunk at a
+ * time, the piano roll reduced to columns, activations appended to their HDF5 file).
+ * Only the notes, the output, grow with what is played.
  * The networks run in blocks of fixed size (the runners of the model APIs). Library code:
  * no printing; warnings come back in the result. */
 #ifndef AMT_INFER_PIPELINE_H

@@ -1,5 +1,6 @@
 /* models/classifier.c: see classifier.h. */
 #include "classifier.h"
+#include "classifier_stream.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -389,6 +390,11 @@ struct amt_cls_infer {
     amt_melspec *mel;
     amt_cls_graph cg;
     float *probs;     /* batch x 11 */
+    /* the clip being accumulated (amt_cls_infer_begin .. end) */
+    int nb;           /* windows in the batch not yet run */
+    long nw;          /* windows so far */
+    double sum[AMT_CLS_NCLASS];
+    float *win_probs; /* caller's, or NULL */
 };
 
 amt_cls_infer *amt_cls_infer_new(const amt_classifier *m, int batch)
@@ -433,11 +439,75 @@ long amt_classifier_n_windows(const amt_classifier *m, long n_frames)
     return n;
 }
 
+const amt_classifier *amt_cls_infer_model(const amt_cls_infer *r) { return r ? r->m : NULL; }
+amt_melspec *amt_cls_infer_mel(amt_cls_infer *r) { return r ? r->mel : NULL; }
+long amt_cls_infer_step(const amt_cls_infer *r) { return cls_step(&r->m->cfg); }
+
+void amt_cls_infer_begin(amt_cls_infer *r, float *win_probs)
+{
+    r->nb = 0;
+    r->nw = 0;
+    memset(r->sum, 0, sizeof r->sum);
+    r->win_probs = win_probs;
+}
+
+/* Runs the windows waiting in the batch (slots past them zeroed). */
+static int run_batch(amt_cls_infer *r)
+{
+    if (r->nb == 0) return AMT_OK;
+    const int B = r->cg.batch;
+    const size_t psize = (size_t)r->m->cfg.n_mels * r->m->cfg.frames;
+    for (int b = r->nb; b < B; b++) memset(r->cg.x->data + (size_t)b * psize, 0, sizeof(float) * psize);
+    int rc = amt_graph_forward(r->cg.g);
+    if (rc) return rc;
+    amt_softmax_rows(r->cg.logits->data, r->nb, AMT_CLS_NCLASS, r->probs);
+    for (int b = 0; b < r->nb; b++) {
+        for (int j = 0; j < AMT_CLS_NCLASS; j++) r->sum[j] += r->probs[b * AMT_CLS_NCLASS + j];
+        if (r->win_probs)
+            memcpy(r->win_probs + (size_t)(r->nw - r->nb + b) * AMT_CLS_NCLASS, r->probs + b * AMT_CLS_NCLASS,
+                   sizeof(float) * AMT_CLS_NCLASS);
+    }
+    r->nb = 0;
+    return AMT_OK;
+}
+
+int amt_cls_infer_window(amt_cls_infer *r, const float *mel)
+{
+    const amt_classifier *m = r->m;
+    const size_t n = (size_t)m->cfg.n_mels * m->cfg.frames;
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(mel[i]))
+            return amt_error(AMT_EINVAL, "classifier: mel value %zu of window %ld (frame %zu) is not finite", i, r->nw,
+                             i / (size_t)m->cfg.n_mels);
+    amt_classifier_patch(m, mel, r->cg.x->data + (size_t)r->nb * n);
+    r->nb++;
+    r->nw++;
+    return r->nb == r->cg.batch ? run_batch(r) : AMT_OK;
+}
+
+int amt_cls_infer_end(amt_cls_infer *r, amt_cls_result *res)
+{
+    int rc = run_batch(r);
+    if (rc) return rc;
+    if (r->nw < 1) return amt_error(AMT_EINVAL, "classifier: no windows");
+    memset(res, 0, sizeof *res);
+    res->windows = (int)r->nw;
+    int top = 0;
+    for (int j = 0; j < AMT_CLS_NCLASS; j++) {
+        res->probs[j] = (float)(r->sum[j] / (double)r->nw);
+        if (res->probs[j] > res->probs[top]) top = j;
+    }
+    res->top = top;
+    float avg[AMT_CLS_NCLASS];
+    return amt_multilabel_decide(res->probs, 1, AMT_CLS_NCLASS, r->m->cfg.max_norm, amt_classifier_threshold(r->m), avg,
+                                 res->labels);
+}
+
 int amt_classifier_classify_mel(amt_cls_infer *r, const float *mel, long n_frames, amt_cls_result *res,
                                 float *win_probs)
 {
     const amt_classifier *m = r->m;
-    const int T = m->cfg.frames, nm = m->cfg.n_mels, B = r->cg.batch;
+    const int T = m->cfg.frames, nm = m->cfg.n_mels;
     if (n_frames < 1) return amt_error(AMT_EINVAL, "classifier: %ld mel frames", n_frames);
     const float *src = mel;
     float *padded = NULL;
@@ -451,76 +521,36 @@ int amt_classifier_classify_mel(amt_cls_infer *r, const float *mel, long n_frame
         src = padded;
         n_frames = T;
     }
-    for (long i = 0; i < n_frames * nm; i++)
-        if (!isfinite(src[i])) {
-            free(padded);
-            return amt_error(AMT_EINVAL, "classifier: mel value %ld (frame %ld) is not finite", i, i / nm);
-        }
     long nw = amt_classifier_n_windows(m, n_frames), step = cls_step(&m->cfg);
-    double sum[AMT_CLS_NCLASS] = {0};
-    size_t psize = (size_t)nm * T;
+    amt_cls_infer_begin(r, win_probs);
     int rc = AMT_OK;
-    for (long w0 = 0; w0 < nw; w0 += B) {
-        int nb = (int)(nw - w0 < B ? nw - w0 : B);
-        for (int b = 0; b < B; b++) {
-            float *dst = r->cg.x->data + (size_t)b * psize;
-            if (b >= nb) { memset(dst, 0, sizeof(float) * psize); continue; }
-            long w = w0 + b, t0 = w * step;
-            if (t0 + T > n_frames) t0 = n_frames - T;
-            amt_classifier_patch(m, src + (size_t)t0 * nm, dst);
-        }
-        if ((rc = amt_graph_forward(r->cg.g))) break;
-        amt_softmax_rows(r->cg.logits->data, nb, AMT_CLS_NCLASS, r->probs);
-        for (int b = 0; b < nb; b++) {
-            for (int j = 0; j < AMT_CLS_NCLASS; j++) sum[j] += r->probs[b * AMT_CLS_NCLASS + j];
-            if (win_probs) memcpy(win_probs + (size_t)(w0 + b) * AMT_CLS_NCLASS, r->probs + b * AMT_CLS_NCLASS,
-                                  sizeof(float) * AMT_CLS_NCLASS);
-        }
+    for (long w = 0; w < nw && !rc; w++) {
+        long t0 = w * step;
+        if (t0 + T > n_frames) t0 = n_frames - T;
+        rc = amt_cls_infer_window(r, src + (size_t)t0 * nm);
     }
     free(padded);
-    if (rc) return rc;
-    memset(res, 0, sizeof *res);
-    res->windows = (int)nw;
-    int top = 0;
-    for (int j = 0; j < AMT_CLS_NCLASS; j++) {
-        res->probs[j] = (float)(sum[j] / (double)nw);
-        if (res->probs[j] > res->probs[top]) top = j;
-    }
-    res->top = top;
-    float avg[AMT_CLS_NCLASS];
-    return amt_multilabel_decide(res->probs, 1, AMT_CLS_NCLASS, m->cfg.max_norm, amt_classifier_threshold(m), avg,
-                                 res->labels);
+    return rc ? rc : amt_cls_infer_end(r, res);
 }
 
 int amt_classifier_classify(amt_cls_infer *r, const float *audio, long frames, int rate, amt_cls_result *res)
 {
-    const amt_classifier_config *c = &r->m->cfg;
     if (frames < 1) return amt_error(AMT_EINVAL, "classifier: %ld audio samples (need at least 1)", frames);
     if (rate <= 0) return amt_error(AMT_EINVAL, "classifier: sample rate %d Hz must be > 0", rate);
     if (!audio) return amt_error(AMT_EINVAL, "classifier: no audio");
-    for (long i = 0; i < frames; i++)
-        if (!isfinite(audio[i]))
-            return amt_error(AMT_EINVAL, "classifier: sample %ld is %s", i, isnan(audio[i]) ? "NaN" : "infinite");
-    float *x = NULL;
-    long n = 0;
-    int rc = amt_resample(audio, frames, 1, rate, c->rate, &x, &n);
-    if (rc) return rc;
-    long need = lround(c->window_s * c->rate);   /* shorter clips: zero-padded to one window */
-    if (n < need) {
-        float *p = realloc(x, sizeof(float) * (size_t)need);
-        if (!p) { free(x); return amt_error(AMT_ENOMEM, "classifier: out of memory"); }
-        x = p;
-        memset(x + n, 0, sizeof(float) * (size_t)(need - n));
-        n = need;
+    amt_cls_stream *s = amt_cls_stream_new(r, rate);
+    if (!s) return amt_errcode();
+    int rc = AMT_OK;
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        rc = amt_cls_stream_feed(s, audio, frames);
+        if (!rc && pass == 0) rc = amt_cls_stream_next_pass(s);
     }
-    long nf = amt_melspec_frames(r->mel, n);
-    float *mel = malloc(sizeof(float) * (size_t)(nf > 0 ? nf : 1) * c->n_mels);
-    if (!mel) { free(x); return amt_error(AMT_ENOMEM, "classifier: out of memory"); }
-    rc = amt_melspec_do(r->mel, x, n, mel);
-    free(x);
-    /* the last centred frame (its window mostly past the end) is dropped: 1 s -> 43 frames */
-    long use = nf - 1 > c->frames ? nf - 1 : (nf < c->frames ? nf : c->frames);
-    if (!rc) rc = amt_classifier_classify_mel(r, mel, use, res, NULL);
-    free(mel);
+    if (!rc) rc = amt_cls_stream_finish(s, res);
+    amt_cls_stream_del(s);
+    if (rc == AMT_EINVAL && !strncmp(amt_errmsg(), "sample ", 7)) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", amt_errmsg());
+        rc = amt_error(AMT_EINVAL, "classifier: %s", msg);
+    }
     return rc;
 }

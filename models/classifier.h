@@ -191,8 +191,8 @@ typedef struct amt_cls_result {
 
 /* Classifies mono audio (frames samples at rate Hz, any rate) as described at the top.
  * Errors (AMT_EINVAL, message names the problem): frames < 1, rate <= 0, a non-finite
- * sample ("classifier: sample 17 is NaN"). Memory: the resampled signal and its mel
- * (O(frames) floats, malloc'd and freed here) plus the runner's graph. */
+ * sample ("classifier: sample 17 is NaN"). Runs models/classifier_stream.h over the
+ * samples (two passes): memory independent of the length besides the caller's signal. */
 int amt_classifier_classify(amt_cls_infer *r, const float *audio, long frames, int rate, amt_cls_result *res);
 /* Same from a log-mel spectrogram already computed with amt_classifier_mel_cfg (n_frames
  * rows of n_mels); n_frames < frames pads with the row the model sees for silence (the
@@ -200,6 +200,18 @@ int amt_classifier_classify(amt_cls_infer *r, const float *audio, long frames, i
  * (windows x 11, may be NULL; amt_classifier_n_windows gives the count). */
 int amt_classifier_classify_mel(amt_cls_infer *r, const float *mel, long n_frames, amt_cls_result *res,
                                 float *win_probs);
+/* The clip-level accumulation under classify, classify_mel and models/classifier_stream.h:
+ * begin a clip (win_probs as in classify_mel, or NULL), add its windows in order (mel:
+ * frames x n_mels values of one window, contiguous; run in batches of the runner's
+ * batch), end it: the mean of the window softmaxes and the decision into res. AMT_EINVAL
+ * for a non-finite mel value or a clip without windows. */
+void amt_cls_infer_begin(amt_cls_infer *r, float *win_probs);
+int amt_cls_infer_window(amt_cls_infer *r, const float *mel);
+int amt_cls_infer_end(amt_cls_infer *r, amt_cls_result *res);
+/* The runner's model, its mel extractor (owned by r) and the window step in frames. */
+const amt_classifier *amt_cls_infer_model(const amt_cls_infer *r);
+amt_melspec *amt_cls_infer_mel(amt_cls_infer *r);
+long amt_cls_infer_step(const amt_cls_infer *r);
 /* Number of windows a spectrogram of n_frames frames gives (>= 1). */
 long amt_classifier_n_windows(const amt_classifier *m, long n_frames);
 

@@ -668,29 +668,36 @@ static double peak_mb(void)
     return p ? atof(p + strlen("peak memory ")) : -1;
 }
 
-/* Transcription streams: a 20x longer input takes no more memory (the whole-file path
- * grew by ~110 MB here: its signal, features and probabilities); a NaN sample seen by
- * the transcription stage names the file. */
+/* Every stage streams: a 7x longer input takes no more memory (the whole-file
+ * transcription grew by ~110 MB here: its signal, features and probabilities); a NaN
+ * sample seen by the transcription stage names the file. */
 static void test_long_input(void)
 {
     if (!ready()) return;
     mkdirs("long");
-    CHECK_OK(write_input("long/short.wav", 20L * IN_RATE, 1, IN_RATE, 0));
+    /* short: longer than one separation segment (AMT_PIPE_SEGMENT_S + context), whose
+     * working set is the separator's largest */
+    CHECK_OK(write_input("long/short.wav", 60L * IN_RATE, 1, IN_RATE, 0));
     CHECK_OK(write_input("long/long.wav", 400L * IN_RATE, 1, IN_RATE, 0));
     char args[2048];
-    double mb[2];
+    double mb[2], mb_all[2];
     const char *names[2] = {"short", "long"};
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 4; i++) {
         /* thresholds 1: the random model's notes (hundreds of thousands, output that grows
-         * with the input by right) stay out of the measure */
+         * with the input by right) stay out of the measure; transcription alone, then all
+         * three stages (classification reads the accompaniment twice, streaming) */
         snprintf(args, sizeof args,
-                 "--stages transcribe --threads 1 --onset-threshold 1 --frame-threshold 1 %s/long/%s.wav -o %s/o_long "
+                 "--stages %s --threads 1 --onset-threshold 1 --frame-threshold 1 %s/long/%s.wav -o %s/o_long "
                  "--models %s/m_all",
-                 tmp, names[i], tmp, tmp);
+                 i < 2 ? "transcribe" : "separate,classify,transcribe", tmp, names[i % 2], tmp, tmp);
         int rc = infer(args);
         CHECK_MSG(rc == 0, "exit %d: %s", rc, err_s);
-        mb[i] = peak_mb();
+        if (i < 2) mb[i] = peak_mb();
+        else mb_all[i - 2] = peak_mb();
     }
+    CHECK(exists("o_long/long.music.wav") && exists("o_long/long.instrument.json"));
+    fprintf(stderr, "  peak memory (60 s / 400 s): transcription %.0f / %.0f MB, all stages %.0f / %.0f MB\n", mb[0],
+            mb[1], mb_all[0], mb_all[1]);
     CHECK(exists("o_long/long.mid") && exists("o_long/long.pianoroll.png"));
     char *tsv = NULL;
     char p[512];
@@ -699,10 +706,13 @@ static void test_long_input(void)
     CHECK(tsv != NULL);
     free(tsv);
 #ifdef __SANITIZE_ADDRESS__
-    SKIP("ASan keeps freed memory in quarantine: peak memory is not meaningful (%.0f / %.0f MB)", mb[0], mb[1]);
+    SKIP("ASan keeps freed memory in quarantine: peak memory is not meaningful (%.0f / %.0f, %.0f / %.0f MB)", mb[0],
+         mb[1], mb_all[0], mb_all[1]);
 #else
-    REQUIRE(mb[0] > 0 && mb[1] > 0);
-    CHECK_MSG(mb[1] - mb[0] < 12, "peak memory %.0f MB on 20 s, %.0f MB on 400 s", mb[0], mb[1]);
+    REQUIRE(mb[0] > 0 && mb[1] > 0 && mb_all[0] > 0 && mb_all[1] > 0);
+    CHECK_MSG(mb[1] - mb[0] < 12, "transcription: peak memory %.0f MB on 60 s, %.0f MB on 400 s", mb[0], mb[1]);
+    CHECK_MSG(mb_all[1] - mb_all[0] < 12, "all stages: peak memory %.0f MB on 60 s, %.0f MB on 400 s", mb_all[0],
+              mb_all[1]);
 #endif
     snprintf(args, sizeof args, "--stages transcribe %s/nan.wav -o %s/o_long --models %s/m_all", tmp, tmp, tmp);
     int rc = infer(args);
