@@ -8,7 +8,7 @@ CC      ?= gcc
 BUILD   ?= build
 ARCH    ?= -march=native
 SANITIZE ?= 0
-PKGS    := openblas fftw3f fftw3 sndfile soxr libpng fluidsynth inih hdf5 lapacke
+PKGS    := openblas fftw3f fftw3 sndfile soxr libpng fluidsynth inih hdf5 lapacke zlib
 
 LIBDIRS := core core/ops layers audio eval datasets models app train infer
 LIB_SRC := $(filter-out train/amt-%.c infer/amt-%.c,$(foreach d,$(LIBDIRS),$(wildcard $(d)/*.c)))

@@ -6,7 +6,7 @@ SUDO=""
 [ "$(id -u)" = 0 ] || SUDO="sudo"
 PKGS="build-essential pkg-config
   libopenblas-openmp-dev liblapacke-dev libfftw3-dev libsndfile1-dev libsoxr-dev
-  libhdf5-dev libinih-dev libpng-dev libfluidsynth-dev
+  libhdf5-dev zlib1g-dev libinih-dev libpng-dev libfluidsynth-dev
   fluid-soundfont-gm timgm6mb-soundfont"
 missing=""
 for p in $PKGS $AMT_DEPS_EXTRA; do
