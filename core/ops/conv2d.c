@@ -1,4 +1,5 @@
-/* core/ops/conv2d.c: 2-D convolution as im2col + cblas_sgemm, one GEMM per example.
+/* core/ops/conv2d.c: 2-D convolution as im2col + cblas_sgemm, one GEMM per example, or
+ * Winograd F(2x2, 3x3) for 3x3 stride-1 layers with enough channels (below).
  *
  * Layout per example n: x_n (C, H, W), col (K = C*KH*KW, P = OH*OW), out_n (O, P):
  *   forward   out_n  = W (O x K) * col (K x P) + b
@@ -32,13 +33,29 @@
  * thread dW accumulates straight into the weight gradient. Partials are
  * reduced in thread order and the static schedule gives each thread a fixed range of
  * groups: bit-identical results for a given thread count. A 1x1 convolution with stride 1
- * and no padding uses x_n as its own col matrix. */
+ * and no padding uses x_n as its own col matrix.
+ *
+ * Winograd: a 3x3 stride-1 convolution with >= 16 input and output channels and a map at
+ * least 2x2 takes Winograd F(2x2, 3x3) instead (core/ops/winograd.h: per block of tiles,
+ * 16 GEMMs (tiles x C) x (C x O), 2.25x fewer multiply-adds than im2col; the backward is
+ * its exact adjoint, weight gradient included). The path is chosen at build time by that
+ * shape rule only (wino_auto; amt_conv2d_set_algorithm forces either). Examples share one
+ * set of GEMMs when a map has fewer than WINO_GROUP_COLS tiles; each thread takes whole
+ * groups (static schedule) with its own workspace and dU/db partials, reduced in thread
+ * order: bit-identical for a given thread count, like the im2col path. The workspaces
+ * (channels-last copies of a group's input/output, transformed tiles, products) come from
+ * the graph arena at build time.
+ * Measured forward+backward, 1 thread, shapes of bench/bench_conv (--algo im2col vs auto,
+ * ms): classifier conv1b 143 -> 85, conv2a 26 -> 16, conv2b 53 -> 28, conv3a 10.5 -> 5.8,
+ * conv3b 21 -> 11; transcriber conv2 219 -> 165, conv3 183 -> 127. Winograd is slower on
+ * the 1-channel first layers (7.5 -> 15) and the 4x1 maps (1.6 -> 6.5): those stay im2col. */
 #include "conv2d.h"
 
 #include <cblas.h>
 #include <string.h>
 
 #include "../error.h"
+#include "winograd.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -49,9 +66,17 @@
                                * 128x43 = 5504) runs its GEMMs at ~70 GFLOP/s unchunked, ~90
                                * in chunks whose col (K x 1024) stays in cache */
 
+#define WINO_GROUP_COLS 128   /* tiles per example below which examples share a Winograd block */
+#define WINO_BLOCK_COLS 512   /* tiles (GEMM rows) per Winograd block: V and M of a block (16 x 512 x
+                               * (C + O) floats, 4 MB at C = O = 64) stay in L2/L3; 256 and 1024
+                               * measured slower on the classifier's and transcriber's layers, as
+                               * was grouping below 256 tiles instead of 128 */
+
 static int g_conv_strategy = AMT_CONV2D_AUTO;
+static int g_conv_algo = AMT_CONV2D_ALGO_AUTO;
 
 void amt_conv2d_set_strategy(int s) { g_conv_strategy = s; }
+void amt_conv2d_set_algorithm(int algo) { g_conv_algo = algo; }
 
 typedef struct conv_attr {
     int N, C, H, W, O, KH, KW, sh, sw, ph, pw, OH, OW;
@@ -69,6 +94,14 @@ typedef struct conv_attr {
     float *ybuf;         /* nthreads * O * G * P floats (NULL when G == 1) */
     float *dw_part;      /* nthreads * O * K floats (NULL without weight gradient) */
     double *db_part;     /* nthreads * O doubles (NULL without bias gradient) */
+    /* Winograd path (wino != 0): G examples per group, blocks of WR tile rows */
+    int wino, WR;
+    int wino_dx;         /* the workspaces have room for the input gradient */
+    amt_wino wp;
+    float *U;            /* 16 * C * O: the transformed weight */
+    float *wws;          /* nthreads workspaces of wws_n floats (amt_wino_workspace_floats) */
+    size_t wws_n;
+    float *du_part;      /* nthreads * 16 * C * O (NULL without weight gradient) */
 } conv_attr;
 
 static int max_threads(void)
@@ -335,6 +368,9 @@ static void conv_fwd_group(const conv_attr *a, const float *x, const float *w, c
     }
 }
 
+static void wino_forward(const conv_attr *a, const float *x, const float *w, const float *b, float *y);
+static void wino_backward(conv_attr *a, amt_tensor *X, amt_tensor *Wt, amt_tensor *B, const float *dy);
+
 /* The weight the GEMMs use: w itself, or its active taps gathered into wc (O x K). */
 static const float *gemm_weight(const conv_attr *a, const float *w)
 {
@@ -351,8 +387,9 @@ static void conv_forward(amt_graph *g, amt_node *n)
 {
     (void)g;
     const conv_attr *a = n->attr;
-    const float *x = n->in[0]->data, *w = gemm_weight(a, n->in[1]->data);
     const float *b = n->n_in > 2 ? n->in[2]->data : NULL;
+    if (a->wino) { wino_forward(a, n->in[0]->data, n->in[1]->data, b, n->out->data); return; }
+    const float *x = n->in[0]->data, *w = gemm_weight(a, n->in[1]->data);
     float *y = n->out->data;
     int nt = batch_threads(a);
     const size_t wsz = (size_t)a->K * ws_cols(a), ysz = (size_t)a->O * a->G * a->P;
@@ -382,6 +419,8 @@ static double row_sum(const float *r, int n)
     for (int j = 0; j < SUM_LANES; j++) s += acc[j];
     return s;
 }
+
+static void reduce_db(const conv_attr *a, amt_tensor *B, int nt);
 
 /* Backward of group gi: partial dW (beta 1), partial db, dx. */
 static void conv_bwd_group(const conv_attr *a, const float *x, const float *w, const float *dy,
@@ -439,6 +478,7 @@ static void conv_backward(amt_graph *g, amt_node *n)
     conv_attr *a = n->attr;
     amt_tensor *X = n->in[0], *Wt = n->in[1], *B = n->n_in > 2 ? n->in[2] : NULL;
     const float *dy = n->out->grad;
+    if (a->wino) { wino_backward(a, X, Wt, B, dy); return; }
     float *dx = X->grad;
     int want_dw = Wt->grad != NULL && a->dw_part;
     int want_db = B && B->grad && a->db_part;
@@ -482,13 +522,129 @@ static void conv_backward(amt_graph *g, amt_node *n)
             }
         }
     }
-    if (want_db) {
-        for (int o = 0; o < a->O; o++) {
-            double s = a->db_part[o];
-            for (int t = 1; t < nt; t++) s += a->db_part[(size_t)t * a->O + o];
-            B->grad[o] += (float)s;
-        }
+    if (want_db) reduce_db(a, B, nt);
+}
+
+/* ---------------------------------------------------------------- Winograd path */
+
+/* Examples [n0, n0 + g) of Winograd group gi. */
+static int wino_group(const conv_attr *a, int gi, int *n0)
+{
+    *n0 = gi * a->G;
+    return a->N - *n0 < a->G ? a->N - *n0 : a->G;
+}
+
+static void wino_forward(const conv_attr *a, const float *x, const float *w, const float *b, float *y)
+{
+    amt_wino_weights(&a->wp, w, a->U);
+    const size_t xs = (size_t)a->C * a->H * a->W, ys = (size_t)a->O * a->P;
+    int nt = batch_threads(a);
+    #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int i = 0; i < a->n_groups; i++) {
+        int n0, g = wino_group(a, i, &n0);
+        amt_wino_forward(&a->wp, a->U, b, x + (size_t)n0 * xs, y + (size_t)n0 * ys, g, a->WR,
+                         a->wws + (size_t)thread_id() * a->wws_n);
     }
+}
+
+/* Winograd backward of group gi: partial dU (accumulated), partial db, dx. */
+static void wino_bwd_group(const conv_attr *a, const float *x, const float *dy, float *dup, double *dbp,
+                           float *dx, float *ws, int gi)
+{
+    int n0, g = wino_group(a, gi, &n0);
+    const size_t xs = (size_t)a->C * a->H * a->W, ys = (size_t)a->O * a->P;
+    const float *dyg = dy + (size_t)n0 * ys;
+    if (dbp)
+        for (int e = 0; e < g; e++)
+            for (int o = 0; o < a->O; o++) dbp[o] += row_sum(dyg + (size_t)e * ys + (size_t)o * a->P, a->P);
+    if (!dup && !dx) return;
+    amt_wino_backward(&a->wp, a->U, x + (size_t)n0 * xs, dyg, dup, dx ? dx + (size_t)n0 * xs : NULL, g, a->WR, ws);
+}
+
+/* B->grad += the thread-order sum of the nt bias partials. */
+static void reduce_db(const conv_attr *a, amt_tensor *B, int nt)
+{
+    for (int o = 0; o < a->O; o++) {
+        double s = a->db_part[o];
+        for (int t = 1; t < nt; t++) s += a->db_part[(size_t)t * a->O + o];
+        B->grad[o] += (float)s;
+    }
+}
+
+static void wino_backward(conv_attr *a, amt_tensor *X, amt_tensor *Wt, amt_tensor *B, const float *dy)
+{
+    const int want_dw = Wt->grad != NULL && a->du_part, want_db = B && B->grad && a->db_part;
+    float *dx = a->wino_dx ? X->grad : NULL;
+    const size_t usz = (size_t)AMT_WINO_T * a->O * a->C;
+    if (!want_dw && !want_db && !dx) return;
+    amt_wino_weights(&a->wp, Wt->data, a->U);
+    int nt = batch_threads(a);
+    if (want_db) memset(a->db_part, 0, (size_t)nt * a->O * sizeof(double));
+    if (want_dw) memset(a->du_part, 0, (size_t)nt * usz * sizeof(float));
+    #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+    for (int i = 0; i < a->n_groups; i++) {
+        int t = thread_id();
+        wino_bwd_group(a, X->data, dy, want_dw ? a->du_part + t * usz : NULL,
+                       want_db ? a->db_part + (size_t)t * a->O : NULL, dx, a->wws + t * a->wws_n, i);
+    }
+    if (want_dw) {   /* reduce the partials in thread order, then dw += G^T dU G */
+        for (int t = 1; t < nt; t++)
+            for (size_t k = 0; k < usz; k++) a->du_part[k] += a->du_part[(size_t)t * usz + k];
+        amt_wino_weights_grad_add(&a->wp, a->du_part, Wt->grad);
+    }
+    if (want_db) reduce_db(a, B, nt);
+}
+
+/* AUTO's rule for the Winograd path (by shape only, so a shape always takes the same path;
+ * bench/bench_conv --algo, numbers in the header comment): enough channels for the
+ * transforms' channel loops and the GEMMs' inner dimension (with 1 input channel it is
+ * 2-5x slower than im2col), and a map at least 2 wide and tall (a 1-wide map wastes half
+ * of every tile, and im2col's tap skipping already makes those layers cheap). */
+#define WINO_MIN_CHANNELS 16
+static int wino_auto(const conv_attr *a)
+{
+    return a->C >= WINO_MIN_CHANNELS && a->O >= WINO_MIN_CHANNELS && a->OH >= 2 && a->OW >= 2;
+}
+
+/* A 3x3 stride-1 conv with padding <= 2 (fills a->wp). */
+static int wino_eligible(conv_attr *a)
+{
+    return a->KH == 3 && a->KW == 3 && a->sh == 1 && a->sw == 1 &&
+           amt_wino_init(&a->wp, a->C, a->O, a->H, a->W, a->ph, a->pw) == 0;
+}
+
+/* Sets up the Winograd path (groups, blocks, workspaces from the arena); returns -1 on
+ * arena failure. */
+static int wino_setup(amt_graph *g, conv_attr *a, int need_bwd, int want_dw, int want_dx)
+{
+    const int T = a->wp.TH * a->wp.TW;
+    a->G = 1;
+    if (T < WINO_GROUP_COLS && a->N > 1) {
+        int g0 = (WINO_GROUP_COLS + T - 1) / T;
+        int ng = (a->N + g0 - 1) / g0;
+        if (a->N >= a->nthreads) ng = (ng + a->nthreads - 1) / a->nthreads * a->nthreads;
+        a->G = (a->N + ng - 1) / ng;
+    }
+    a->n_groups = (a->N + a->G - 1) / a->G;
+    const int rows = a->G * a->wp.TH;
+    a->WR = WINO_BLOCK_COLS / a->wp.TW;
+    if (a->WR < 1) a->WR = 1;
+    if (a->WR > rows) a->WR = rows;
+    /* equal blocks: the same number of blocks, the fewest rows each */
+    int nb = (rows + a->WR - 1) / a->WR;
+    a->WR = (rows + nb - 1) / nb;
+    const size_t usz = (size_t)AMT_WINO_T * a->O * a->C;
+    a->U = amt_graph_floats(g, usz);
+    a->wino_dx = need_bwd && want_dx;
+    a->wws_n = amt_wino_workspace_floats(&a->wp, a->G, a->WR, a->wino_dx);
+    a->wws = amt_graph_floats(g, (size_t)a->nthreads * a->wws_n);
+    if (!a->U || !a->wws) return -1;
+    if (need_bwd && want_dw) {
+        a->du_part = amt_graph_floats(g, (size_t)a->nthreads * usz);
+        if (!a->du_part) return -1;
+    }
+    a->wino = 1;
+    return 0;
 }
 
 static const amt_op conv2d_op = {"conv2d", conv_forward, conv_backward};
@@ -565,6 +721,14 @@ amt_tensor *amt_conv2d(amt_graph *g, amt_tensor *x, amt_tensor *w, amt_tensor *b
     amt_tensor *y = amt_graph_output(g, 4, shape, n_in, in);
     if (!y) return NULL;
     int need_bwd = y->grad != NULL;
+    if (g_conv_algo != AMT_CONV2D_ALGO_IM2COL && wino_eligible(a) && (g_conv_algo == AMT_CONV2D_ALGO_WINOGRAD || wino_auto(a))) {
+        if (wino_setup(g, a, need_bwd, w->requires_grad, x->grad != NULL || x->requires_grad)) return NULL;
+        if (need_bwd && b && b->requires_grad) {
+            a->db_part = amt_graph_alloc(g, (size_t)a->nthreads * a->O * sizeof(double));
+            if (!a->db_part) return NULL;
+        }
+        return amt_graph_node(g, &conv2d_op, y, n_in, in, a) ? y : NULL;
+    }
     if (!a->pointwise || a->G > 1) {
         a->ws = amt_graph_floats(g, (size_t)a->nthreads * a->K * ws_cols(a));
         if (!a->ws) return NULL;
