@@ -79,7 +79,13 @@ mkdir -p models "$OUT"
   --set train.epochs=11 --set train.export_fp16="$OUT/phase1-export.h5"
 cp "$OUT/last.h5" "$OUT/phase1-last.h5"
 "$BIN/amt-train" configs/transcriber.ini --threads "$THREADS" --out "$OUT" --resume "$OUT/phase1-last.h5" \
-  --set train.data_dir="$DATA/maps-train" --set train.export_fp16="$OUT/transcriber-piano.h5"
+  --set train.data_dir="$DATA/maps-train" --set train.export_fp16="$OUT/phase2-export.h5"
+cp "$OUT/last.h5" "$OUT/phase2-last.h5"
+# phase c: a warm restart of the cosine schedule (peak 5e-4 planned over 8640 steps, so it
+# resumes at 2.2e-4) for 24 more epochs
+"$BIN/amt-train" configs/transcriber.ini --threads "$THREADS" --out "$OUT" --resume "$OUT/phase2-last.h5" \
+  --set train.data_dir="$DATA/maps-train" --set optim.lr=0.0005 --set optim.total_steps=8640 \
+  --set train.epochs=54 --set train.export_fp16="$OUT/transcriber-piano.h5"
 cp "$OUT/transcriber-piano.h5" models/transcriber-piano.h5
 "$BIN/amt-eval" --model models/transcriber-piano.h5 --data "$DATA/maps-test" --split test \
   --out "$OUT/test-scores.csv"
