@@ -14,16 +14,18 @@
 #   AMT_BENCH_THREADS="1 2"  AMT_BENCH_LAYER_REPS=2  AMT_BENCH_SGEMM_SECONDS=0.5
 #   AMT_BENCH_LSTM_REPS=3 (bench_lstm --reps and the PyTorch twin's --lstm-reps; conv keeps
 #   bench_conv's default 2 reps on both sides)
-#   AMT_BENCH_STEPS=6 AMT_BENCH_WARMUP=2 AMT_BENCH_REPEAT=2  (compare_torch, per model/threads)
+#   AMT_BENCH_STEPS=10 AMT_BENCH_WARMUP=3 AMT_BENCH_REPEAT=3  (compare_torch, per model/threads;
+#   6 x 2 let one transient dip decide a 2-thread ratio: separator 1.28x once, 1.48-1.49x
+#   in three reruns of 10 x 3)
 #   AMT_BENCH_PASSIVE_AB=0  (1: also time our 2-thread models with OMP_WAIT_POLICY=passive)
 BUILD=${BUILD:-build}
 THREADS=${AMT_BENCH_THREADS:-1 2}
 LAYER_REPS=${AMT_BENCH_LAYER_REPS:-2}
 SGEMM_SECONDS=${AMT_BENCH_SGEMM_SECONDS:-0.5}
 LSTM_REPS=${AMT_BENCH_LSTM_REPS:-3}
-STEPS=${AMT_BENCH_STEPS:-6}
-WARMUP=${AMT_BENCH_WARMUP:-2}
-REPEAT=${AMT_BENCH_REPEAT:-2}
+STEPS=${AMT_BENCH_STEPS:-10}
+WARMUP=${AMT_BENCH_WARMUP:-3}
+REPEAT=${AMT_BENCH_REPEAT:-3}
 PASSIVE_AB=${AMT_BENCH_PASSIVE_AB:-0}
 PY=/usr/bin/python3
 out=bench/results

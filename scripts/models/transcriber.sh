@@ -9,16 +9,19 @@
 #   2. test data: 15 minutes with a soundfont never used in training (Debian's
 #      csound-soundfont sf_GMbank.sf2) and the held-out composers (Albeniz, Grieg,
 #      Mendelssohn, Schumann);
-#   3. amt-train in two phases (one thread, ~95 min in all; batches of 16 chunks of 100
+#   3. amt-train in three phases (one thread, ~170 min in all; batches of 16 chunks of 100
 #      frames, Adam, random gain +-18 dB and spectral tilt +-6 dB per chunk):
 #      a. hard one-frame onset targets (loss.onset_soft = 0), cosine schedule planned over
 #         5600 steps, for 11 epochs x 160 steps (the shipped run was stopped by hand at
 #         step 1721 instead: its onset head stayed timid, peaks ~0.03);
 #      b. --resume with the committed configs/transcriber.ini: soft (triangle) onset
-#         targets, cosine 1e-3 -> 3e-5 over 4800 steps, up to epoch 30;
+#         targets, cosine 1e-3 -> 3e-5 over 4800 steps, up to epoch 30 (validation onset
+#         F1 0.822: the model shipped in session 2);
+#      c. --resume from b's last state with a warm restart: cosine peak 5e-4 planned over
+#         8640 steps (so it resumes at 2.2e-4) for 24 more epochs, up to epoch 54;
 #      every validation that improves the note-onset F1 (thresholds tuned on the held-out
-#      validation files) exports the float16 model; phase b's export (its last epoch,
-#      validation onset F1 0.822, thresholds onset 0.20 / frame 0.65) is shipped;
+#      validation files) exports the float16 model; phase c's export (epoch 53,
+#      validation onset F1 0.861, thresholds onset 0.20 / frame 0.70) is shipped;
 #   4. amt-eval --model on the unseen-soundfont test set (frame, note, note-with-offset F1).
 #
 # Environment: AMT_BIN (tools, default bin), AMT_DATA (renders, default data),
