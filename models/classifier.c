@@ -1,6 +1,5 @@
 /* models/classifier.c: see classifier.h. */
 #include "classifier.h"
-#include "classifier_stream.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -533,24 +532,39 @@ int amt_classifier_classify_mel(amt_cls_infer *r, const float *mel, long n_frame
     return rc ? rc : amt_cls_infer_end(r, res);
 }
 
+long amt_classifier_used_frames(const amt_classifier *m, long n_frames)
+{
+    const long T = m->cfg.frames;
+    return n_frames - 1 > T ? n_frames - 1 : (n_frames < T ? n_frames : T);
+}
+
 int amt_classifier_classify(amt_cls_infer *r, const float *audio, long frames, int rate, amt_cls_result *res)
 {
+    const amt_classifier_config *c = &r->m->cfg;
     if (frames < 1) return amt_error(AMT_EINVAL, "classifier: %ld audio samples (need at least 1)", frames);
     if (rate <= 0) return amt_error(AMT_EINVAL, "classifier: sample rate %d Hz must be > 0", rate);
     if (!audio) return amt_error(AMT_EINVAL, "classifier: no audio");
-    amt_cls_stream *s = amt_cls_stream_new(r, rate);
-    if (!s) return amt_errcode();
-    int rc = AMT_OK;
-    for (int pass = 0; pass < 2 && !rc; pass++) {
-        rc = amt_cls_stream_feed(s, audio, frames);
-        if (!rc && pass == 0) rc = amt_cls_stream_next_pass(s);
+    for (long i = 0; i < frames; i++)
+        if (!isfinite(audio[i]))
+            return amt_error(AMT_EINVAL, "classifier: sample %ld is %s", i, isnan(audio[i]) ? "NaN" : "infinite");
+    float *x = NULL;
+    long n = 0;
+    int rc = amt_resample(audio, frames, 1, rate, c->rate, &x, &n);
+    if (rc) return rc;
+    long need = lround(c->window_s * c->rate);   /* shorter clips: zero-padded to one window */
+    if (n < need) {
+        float *p = realloc(x, sizeof(float) * (size_t)need);
+        if (!p) { free(x); return amt_error(AMT_ENOMEM, "classifier: out of memory"); }
+        x = p;
+        memset(x + n, 0, sizeof(float) * (size_t)(need - n));
+        n = need;
     }
-    if (!rc) rc = amt_cls_stream_finish(s, res);
-    amt_cls_stream_del(s);
-    if (rc == AMT_EINVAL && !strncmp(amt_errmsg(), "sample ", 7)) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "%s", amt_errmsg());
-        rc = amt_error(AMT_EINVAL, "classifier: %s", msg);
-    }
+    long nf = amt_melspec_frames(r->mel, n);
+    float *mel = malloc(sizeof(float) * (size_t)(nf > 0 ? nf : 1) * c->n_mels);
+    if (!mel) { free(x); return amt_error(AMT_ENOMEM, "classifier: out of memory"); }
+    rc = amt_melspec_do(r->mel, x, n, mel);
+    free(x);
+    if (!rc) rc = amt_classifier_classify_mel(r, mel, amt_classifier_used_frames(r->m, nf), res, NULL);
+    free(mel);
     return rc;
 }

@@ -191,8 +191,9 @@ typedef struct amt_cls_result {
 
 /* Classifies mono audio (frames samples at rate Hz, any rate) as described at the top.
  * Errors (AMT_EINVAL, message names the problem): frames < 1, rate <= 0, a non-finite
- * sample ("classifier: sample 17 is NaN"). Runs models/classifier_stream.h over the
- * samples (two passes): memory independent of the length besides the caller's signal. */
+ * sample ("classifier: sample 17 is NaN"). Memory: the resampled signal and its mel
+ * (O(frames) floats, malloc'd and freed here) plus the runner's graph; a signal too long
+ * to hold goes through models/classifier_stream.h instead (the same numbers). */
 int amt_classifier_classify(amt_cls_infer *r, const float *audio, long frames, int rate, amt_cls_result *res);
 /* Same from a log-mel spectrogram already computed with amt_classifier_mel_cfg (n_frames
  * rows of n_mels); n_frames < frames pads with the row the model sees for silence (the
@@ -212,6 +213,9 @@ int amt_cls_infer_end(amt_cls_infer *r, amt_cls_result *res);
 const amt_classifier *amt_cls_infer_model(const amt_cls_infer *r);
 amt_melspec *amt_cls_infer_mel(amt_cls_infer *r);
 long amt_cls_infer_step(const amt_cls_infer *r);
+/* Frames of a clip's log-mel of n_frames frames that the windows use: its last, centred
+ * frame (the window mostly past the end) is dropped while more than `frames` remain. */
+long amt_classifier_used_frames(const amt_classifier *m, long n_frames);
 /* Number of windows a spectrogram of n_frames frames gives (>= 1). */
 long amt_classifier_n_windows(const amt_classifier *m, long n_frames);
 

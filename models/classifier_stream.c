@@ -140,8 +140,7 @@ int amt_cls_stream_finish(amt_cls_stream *s, amt_cls_result *res)
     if (amt_frame_stream_samples(s->fs) != s->n1 || nf != s->nf1)
         return amt_error(AMT_EINVAL, "classifier stream: pass 2 saw %ld samples, pass 1 %ld",
                          amt_frame_stream_samples(s->fs), s->n1);
-    /* the last centred frame (its window mostly past the end) is not used */
-    long use = nf - 1 > T ? nf - 1 : (nf < T ? nf : T);
+    const long use = amt_classifier_used_frames(s->m, nf);
     if (use <= T) {   /* one window; fewer frames than T: padded with the quietest value */
         float lo = INFINITY;
         gather(s, 0, use);

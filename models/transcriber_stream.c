@@ -3,7 +3,6 @@
  * t_out .. are still to be run through the network. */
 #include "models/transcriber_stream.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
