@@ -238,7 +238,8 @@ static int write_contents(hid_t f, const amt_params *ps, const amt_optim *opt, c
     H5Gclose(g);
     for (int i = 0; i < ps->n; i++) {
         snprintf(name, sizeof name, "%s/%s", PARAMS_GROUP, ps->p[i]->name);
-        if (write_dataset(f, lcpl, name, &ps->p[i]->t, f16) != 0) {
+        /* float16 is for weights; non-trainable state (statistics, thresholds) stays exact */
+        if (write_dataset(f, lcpl, name, &ps->p[i]->t, ps->p[i]->trainable ? f16 : -1) != 0) {
             rc = amt_error(AMT_EIO, "%s: cannot write /%s: %s", path, name, h5_detail(detail));
             goto done;
         }
@@ -580,6 +581,7 @@ int amt_checkpoint_load(const char *path, const char *model, amt_params *ps, amt
         snprintf(it->name, sizeof it->name, "%s/%s", PARAMS_GROUP, ps->p[i]->name);
         it->t = &ps->p[i]->t;
         if (!names_take(&pl, ps->p[i]->name)) {
+            if (ps->p[i]->optional) { k--; continue; }   /* an older file: keeps its value */
             rc = amt_error(AMT_EFORMAT, "%s: dataset /%s missing (parameter of the model not in the file)", path, it->name);
             goto out;
         }

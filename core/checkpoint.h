@@ -1,7 +1,9 @@
 /* core/checkpoint.h: HDF5 checkpoints (libhdf5), readable by any h5py user:
  *
  *   /params/<layer>/<name>   one dataset per parameter, shaped like the tensor, float32
- *                            (or IEEE float16 with AMT_CKPT_FLOAT16: h5py reads numpy float16)
+ *                            (trainable ones as IEEE float16 with AMT_CKPT_FLOAT16: h5py
+ *                            reads numpy float16; non-trainable state such as batch-norm
+ *                            statistics and decoding thresholds stays float32, exact)
  *   /optim/<param>/<state>   optimizer state buffers ("m", "v", "momentum"), float32;
  *                            /optim has attributes kind ("adam"...) and step (int64)
  *   / attributes             format_version (int32), model (string), config (string, the
@@ -14,7 +16,8 @@
  * Saving writes "PATH.tmp", fsyncs it and renames it over PATH: a crash or a failure
  * mid-write leaves the previous checkpoint intact. Loading checks the format version, the
  * model kind, and every parameter's name and shape (missing, extra or mis-shaped datasets
- * are errors naming the file and the first mismatch) before changing anything: a failed
+ * are errors naming the file and the first mismatch; a parameter marked optional,
+ * amt_params_set_optional, may be missing and then keeps its value) before changing anything: a failed
  * load leaves the parameters and optimizer untouched. No function here prints; HDF5's own
  * error printing is switched off. libhdf5 (Debian's serial build) is not thread-safe: call
  * these from one thread at a time. */
@@ -28,7 +31,7 @@
 #include "rng.h"
 
 #define AMT_CKPT_FORMAT_VERSION 1
-#define AMT_CKPT_FLOAT16 1     /* save flag: parameters as float16 (shipped models) */
+#define AMT_CKPT_FLOAT16 1     /* save flag: trainable parameters as float16 (shipped models) */
 #define AMT_CKPT_MODEL_MAX 64
 
 typedef struct amt_ckpt_info {

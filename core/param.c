@@ -16,6 +16,14 @@ static float *alloc_floats(size_t n)
     return mem;
 }
 
+int amt_params_set_optional(amt_params *ps, const char *name)
+{
+    amt_param *p = amt_params_find(ps, name);
+    if (!p) return amt_error(AMT_EINVAL, "no parameter '%s' to mark optional", name ? name : "");
+    p->optional = 1;
+    return AMT_OK;
+}
+
 amt_tensor *amt_params_add(amt_params *ps, const char *name, int ndim, const int *shape, int trainable)
 {
     if (!name || !*name || strlen(name) >= AMT_PARAM_NAME_MAX) {

@@ -15,6 +15,8 @@ typedef struct amt_param {
     char name[AMT_PARAM_NAME_MAX];
     amt_tensor t;    /* t.data (zeroed) and, when trainable, t.grad are owned here */
     int trainable;
+    int optional;    /* a checkpoint without it loads, keeping the current value (a setting
+                      * added after older checkpoints were written; amt_params_set_optional) */
 } amt_param;
 
 typedef struct amt_params {
@@ -26,6 +28,8 @@ void amt_params_init(amt_params *ps);
 /* Adds a zero-initialised parameter; returns its tensor or NULL (error set) on a
  * duplicate name, bad shape or out of memory. */
 amt_tensor *amt_params_add(amt_params *ps, const char *name, int ndim, const int *shape, int trainable);
+/* Marks the parameter called name optional (see amt_param); AMT_EINVAL if there is none. */
+int amt_params_set_optional(amt_params *ps, const char *name);
 /* The parameter called name, or NULL. */
 amt_param *amt_params_find(const amt_params *ps, const char *name);
 /* Sets every trainable gradient to zero. */
