@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -63,6 +64,13 @@ static const char *USAGE =
     "                 over the --split (test, train, val, all; default test) of the dataset\n"
     "                 at --data (MAPS, MIR-1K or IRMAS layout) and scores it as above;\n"
     "                 --out FILE.csv writes the per-item scores\n"
+    "  transcriber decoding (default: the thresholds tuned in training, stored in CKPT):\n"
+    "  --onset-threshold P  --frame-threshold P   probabilities in (0, 1]\n"
+    "  --sustain-threshold P                      probability in [0, 1], 0 = off\n"
+    "  --tune OUT.h5   tune the thresholds on --split first (as training does) and write\n"
+    "                  the checkpoint with them to OUT.h5; then score (e.g. --split val\n"
+    "                  --tune new.h5, then --model new.h5 --split test)\n"
+    "  --min-note-ms MS     --gap-ms MS           milliseconds (as amt-infer)\n"
     "\n"
     "options:\n"
     "  --json         machine-readable output\n"
@@ -703,6 +711,14 @@ done:
 
 /* ------------------------------------------------------------ model mode */
 
+/* Whether paths a and b name the same existing file (or are the same string). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (!strcmp(a, b)) return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
 /* amt-eval --model CKPT --data DIR [--split test] [--out FILE.csv]: dispatches on the
  * checkpoint's model kind to infer/eval_KIND.c. */
 static int mode_model(amt_cli_opt *o, int nopt, int json)
@@ -714,9 +730,37 @@ static int mode_model(amt_cli_opt *o, int nopt, int json)
             fprintf(stderr, "amt-eval: option --%s does not apply with --model (see amt-eval --help)\n", scoring_only[i]);
             return AMT_EXIT_USAGE;
         }
-    amt_eval_model_opts mo = { amt_cli_find(o, nopt, "model")->value, amt_cli_find(o, nopt, "data")->value,
-                               amt_cli_find(o, nopt, "split")->value, amt_cli_find(o, nopt, "out")->value,
-                               json, quiet };
+    amt_eval_model_opts mo;
+    memset(&mo, 0, sizeof mo);
+    mo.model = amt_cli_find(o, nopt, "model")->value;
+    mo.data = amt_cli_find(o, nopt, "data")->value;
+    mo.split = amt_cli_find(o, nopt, "split")->value;
+    mo.out_csv = amt_cli_find(o, nopt, "out")->value;
+    mo.json = json;
+    mo.quiet = quiet;
+    amt_tr_knobs_default(&mo.knobs);   /* the model's decoding options */
+    mo.tune_out = amt_cli_find(o, nopt, "tune")->value;
+    static const struct { const char *name; double lo, hi; int open_lo; const char *what; } dec[] = {
+        { "onset-threshold", 0, 1, 1, "a probability in (0, 1]" },
+        { "frame-threshold", 0, 1, 1, "a probability in (0, 1]" },
+        { "sustain-threshold", 0, 1, 0, "a probability in [0, 1] (0 = off)" },
+        { "min-note-ms", 0, 1e6, 0, "a duration in milliseconds (0..1e6)" },
+        { "gap-ms", 0, 1e4, 0, "a duration in milliseconds (0..1e4)" },
+    };
+    double *dec_out[] = { &mo.knobs.onset_threshold, &mo.knobs.frame_threshold, &mo.knobs.sustain_threshold,
+                          &mo.knobs.min_note_ms, &mo.knobs.gap_ms };
+    int any_dec = 0;
+    for (int i = 0; i < (int)(sizeof dec / sizeof dec[0]); i++) {
+        amt_cli_opt *d = amt_cli_find(o, nopt, dec[i].name);
+        if (!d->set) continue;
+        any_dec = 1;
+        double v;
+        if (amt_cli_double(d->value, &v) || !(dec[i].open_lo ? v > dec[i].lo : v >= dec[i].lo) || !(v <= dec[i].hi)) {
+            fprintf(stderr, "amt-eval: --%s: '%s' is not %s (see amt-eval --help)\n", dec[i].name, d->value, dec[i].what);
+            return AMT_EXIT_USAGE;
+        }
+        *dec_out[i] = v;
+    }
     if (!mo.data) return usage_error("%s--model needs --data DIR", "");
     if (!mo.split) mo.split = "test";
     if (strcmp(mo.split, "test") && strcmp(mo.split, "train") && strcmp(mo.split, "val") && strcmp(mo.split, "all"))
@@ -727,7 +771,26 @@ static int mode_model(amt_cli_opt *o, int nopt, int json)
     char kind[AMT_CKPT_MODEL_MAX];
     snprintf(kind, sizeof kind, "%s", info.model);
     amt_ckpt_info_free(&info);
+    if (mo.knobs.sustain_threshold > 0 && mo.knobs.frame_threshold > 0 &&
+        mo.knobs.sustain_threshold > mo.knobs.frame_threshold) {
+        fprintf(stderr, "amt-eval: --sustain-threshold %g is above --frame-threshold %g (0 = off)\n",
+                mo.knobs.sustain_threshold, mo.knobs.frame_threshold);
+        return AMT_EXIT_USAGE;
+    }
+    if (mo.tune_out && any_dec)
+        return usage_error("%s--tune tunes the thresholds itself: drop the decoding options", "");
+    if (mo.tune_out && same_file(mo.tune_out, mo.model))
+        return usage_error("--tune %s would overwrite the model: give another path", mo.tune_out);
     if (!strcmp(kind, "transcriber")) return amt_eval_transcriber(&mo);
+    if (mo.tune_out) {
+        fprintf(stderr, "amt-eval: %s: --tune applies to transcriber checkpoints, not '%s'\n", mo.model, kind);
+        return AMT_EXIT_USAGE;
+    }
+    if (any_dec) {
+        fprintf(stderr, "amt-eval: %s: the decoding options (--onset-threshold, --frame-threshold, --min-note-ms, "
+                "--gap-ms) apply to transcriber checkpoints, not '%s'\n", mo.model, kind);
+        return AMT_EXIT_USAGE;
+    }
     if (!strcmp(kind, "separator")) return amt_eval_separator(&mo);
     if (!strcmp(kind, "classifier")) return amt_eval_classifier(&mo);
     fprintf(stderr, "amt-eval: %s: unknown model kind '%s' (expected transcriber, separator or classifier)\n", mo.model, kind);
@@ -746,6 +809,8 @@ int main(int argc, char **argv)
         { "json", 0, 0, NULL, 0 }, { "quiet", 'q', 0, NULL, 0 }, { "help", 'h', 0, NULL, 0 },
         { "version", 0, 0, NULL, 0 }, { "model", 0, 1, NULL, 0 }, { "data", 0, 1, NULL, 0 },
         { "split", 0, 1, NULL, 0 }, { "out", 0, 1, NULL, 0 },
+        { "onset-threshold", 0, 1, NULL, 0 }, { "frame-threshold", 0, 1, NULL, 0 },
+        { "sustain-threshold", 0, 1, NULL, 0 }, { "tune", 0, 1, NULL, 0 }, { "min-note-ms", 0, 1, NULL, 0 }, { "gap-ms", 0, 1, NULL, 0 },
     };
     int nopt = (int)(sizeof opts / sizeof opts[0]);
     const char *pos[MAX_POS];

@@ -62,6 +62,9 @@ static void usage(FILE *f)
         "  --onset-threshold P    note onset probability threshold in (0, 1] (default: the\n"
         "                         model's tuned value)\n"
         "  --frame-threshold P    frame probability threshold in (0, 1] (default: the model's)\n"
+        "  --sustain-threshold P  a note that reached the frame threshold rings on while its\n"
+        "                         frame probability stays >= P, in [0, 1]; 0 = off (notes end\n"
+        "                         below the frame threshold) (default: the model's tuned value)\n"
         "  --min-note-ms MS       drop notes shorter than MS milliseconds (default: the model's)\n"
         "  --gap-ms MS            a note survives dips of its frame probability below the\n"
         "                         threshold of at most MS milliseconds (default: the model's)\n"
@@ -190,12 +193,12 @@ static int opt_pitch(amt_cli_opt *o, int *out)
     return 0;
 }
 
-/* A duration option in [lo, hi], unit "milliseconds" or "seconds"; unset keeps *out. */
-static int opt_duration(amt_cli_opt *o, double lo, double hi, const char *unit, double *out)
+/* A number option in [lo, hi] (what: "a duration in milliseconds", ...); unset keeps *out. */
+static int opt_range(amt_cli_opt *o, double lo, double hi, const char *what, double *out)
 {
     if (!o->set) return 0;
     if (amt_cli_double(o->value, out) || !(*out >= lo && *out <= hi)) {
-        fprintf(stderr, "amt-infer: --%s: '%s' is not a duration in %s (%g..%g)\n", o->name, o->value, unit, lo, hi);
+        fprintf(stderr, "amt-infer: --%s: '%s' is not %s (%g..%g)\n", o->name, o->value, what, lo, hi);
         return -1;
     }
     return 0;
@@ -229,7 +232,7 @@ int main(int argc, char **argv)
     amt_cli_opt opts[] = {
         {"out", 'o', 1, NULL, 0},           {"stages", 0, 1, NULL, 0},          {"models", 0, 1, NULL, 0},
         {"threads", 0, 1, NULL, 0},         {"onset-threshold", 0, 1, NULL, 0}, {"frame-threshold", 0, 1, NULL, 0},
-        {"min-note-ms", 0, 1, NULL, 0},     {"gap-ms", 0, 1, NULL, 0},          {"min-pitch", 0, 1, NULL, 0},       {"max-pitch", 0, 1, NULL, 0},
+        {"sustain-threshold", 0, 1, NULL, 0}, {"min-note-ms", 0, 1, NULL, 0},     {"gap-ms", 0, 1, NULL, 0},          {"min-pitch", 0, 1, NULL, 0},       {"max-pitch", 0, 1, NULL, 0},
         {"save-activations", 0, 0, NULL, 0}, {"segment-seconds", 0, 1, NULL, 0}, {"quiet", 'q', 0, NULL, 0},        {"help", 'h', 0, NULL, 0},
         {"version", 0, 0, NULL, 0},
     };
@@ -266,14 +269,20 @@ int main(int argc, char **argv)
     }
     if (!rc_usage && (opt_prob(OPT("onset-threshold"), &po.onset_threshold) ||
                       opt_prob(OPT("frame-threshold"), &po.frame_threshold) ||
+                      opt_range(OPT("sustain-threshold"), 0, 1, "a probability, 0 = off", &po.sustain_threshold) ||
                       opt_pitch(OPT("min-pitch"), &po.min_pitch) || opt_pitch(OPT("max-pitch"), &po.max_pitch)))
         rc_usage = 1;
-    if (!rc_usage && (opt_duration(OPT("min-note-ms"), 0, 1e6, "milliseconds", &po.min_note_ms) ||
-                      opt_duration(OPT("gap-ms"), 0, 1e4, "milliseconds", &po.gap_ms) ||
-                      opt_duration(OPT("segment-seconds"), 0.5, 3600, "seconds", &po.segment_s)))
+    if (!rc_usage && (opt_range(OPT("min-note-ms"), 0, 1e6, "a duration in milliseconds", &po.min_note_ms) ||
+                      opt_range(OPT("gap-ms"), 0, 1e4, "a duration in milliseconds", &po.gap_ms) ||
+                      opt_range(OPT("segment-seconds"), 0.5, 3600, "a duration in seconds", &po.segment_s)))
         rc_usage = 1;
     if (!rc_usage && po.min_pitch >= 0 && po.max_pitch >= 0 && po.min_pitch > po.max_pitch) {
         fprintf(stderr, "amt-infer: --min-pitch %d is above --max-pitch %d\n", po.min_pitch, po.max_pitch);
+        rc_usage = 1;
+    }
+    if (!rc_usage && po.sustain_threshold > 0 && po.frame_threshold > 0 && po.sustain_threshold > po.frame_threshold) {
+        fprintf(stderr, "amt-infer: --sustain-threshold %g is above --frame-threshold %g (0 = off)\n",
+                po.sustain_threshold, po.frame_threshold);
         rc_usage = 1;
     }
     if (rc_usage) { free(pos); return AMT_EXIT_USAGE; }

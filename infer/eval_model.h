@@ -7,6 +7,8 @@
 #ifndef AMT_EVAL_MODEL_H
 #define AMT_EVAL_MODEL_H
 
+#include "models/transcriber.h"
+
 typedef struct amt_eval_model_opts {
     const char *model;     /* checkpoint path */
     const char *data;      /* dataset root in the model's layout (MAPS, MIR-1K, IRMAS) */
@@ -14,6 +16,9 @@ typedef struct amt_eval_model_opts {
     const char *out_csv;   /* per-item CSV, or NULL */
     int json;              /* machine-readable summary on stdout */
     int quiet;             /* no progress on stderr */
+    amt_tr_knobs knobs;    /* transcriber note decoding, as amt-infer's (< 0: the model's) */
+    const char *tune_out;  /* transcriber: tune the decoding thresholds on the split first and
+                            * write the model with them here (NULL = no tuning) */
 } amt_eval_model_opts;
 
 int amt_eval_transcriber(const amt_eval_model_opts *o);

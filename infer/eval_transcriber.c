@@ -10,6 +10,13 @@
  * frame scores of the frame head's thresholded roll ("frame head": the roll before note
  * decoding; notes without an onset are not in the decoded roll).
  *
+ * With --tune OUT.h5 (tune_out), the decoding thresholds are first tuned on the split
+ * (amt_transcriber_evaluate: the training run's rule, models/note_decode.h amt_decode_tune)
+ * and OUT.h5 is written: the checkpoint with the tuned decode/... parameters (same storage
+ * precision, config and counters); the split is then scored with them (so those scores are
+ * tuned on what they measure: tune on val, score test with OUT.h5). Tuning holds every
+ * file's features of the split in memory.
+ *
  * Splits (train/kind_transcriber.c draws them from the checkpoint's config: split, subsets,
  * val_fraction, val_max_seconds, seed): test = the layout's test part (ENSTDk MUS with
  * split = layout; when DIR has none, e.g. a directory rendered for testing, every file);
@@ -52,6 +59,47 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* The parameter storage of a checkpoint: float16 when any /params dataset is. */
+static void note_f16(void *ctx, const amt_ckpt_item *it)
+{
+    if (!it->is_attr && !strncmp(it->name, "/params/", 8) && !strcmp(it->dtype, "float16")) *(int *)ctx = 1;
+}
+
+/* --tune: tunes m's thresholds on the split's files and writes m to out (see the top). */
+static int tune_and_save(amt_transcriber *m, amt_tr_infer *r, const char *src, const char *out, amt_maps *ds,
+                         const int *idx, int n, int quiet)
+{
+    float **feat = calloc((size_t)n, sizeof *feat);
+    amt_notes *refs = calloc((size_t)n, sizeof *refs);
+    amt_tr_piece *pc = calloc((size_t)n, sizeof *pc);
+    amt_ckpt_info info;
+    memset(&info, 0, sizeof info);
+    int rc = (!feat || !refs || !pc) ? amt_error(AMT_ENOMEM, "out of memory") : AMT_OK;
+    for (int i = 0; i < n && !rc; i++) {
+        const amt_maps_file *f = &ds->files[idx[i]];
+        amt_notes_init(&refs[i]);
+        long nf = 0;
+        if ((rc = amt_tr_file_features(&m->cfg, f->wav, &feat[i], &nf)) || (rc = amt_tr_file_notes(f, &refs[i]))) break;
+        pc[i] = (amt_tr_piece){feat[i], nf, &refs[i]};
+        if (!quiet) fprintf(stderr, "\ramt-eval: tuning: features of %d/%d files", i + 1, n);
+    }
+    amt_tr_scores sc;
+    if (!rc && !quiet) fprintf(stderr, "\n");
+    if (!rc) rc = amt_transcriber_evaluate(m, r, pc, n, 1, &sc);
+    int f16 = 0;
+    if (!rc) rc = amt_checkpoint_inspect(src, note_f16, &f16);
+    if (!rc) rc = amt_checkpoint_read_info(src, &info);
+    if (!rc) rc = amt_checkpoint_save(out, &m->params, NULL, &info, f16 ? AMT_CKPT_FLOAT16 : 0);
+    if (!rc && !quiet)
+        fprintf(stderr, "amt-eval: tuned on %d files: onset %.3f, frame %.3f, sustain %.3f (note F1 %.4f, with "
+                "offsets %.4f, frame %.4f); wrote %s\n", n, sc.onset_threshold, sc.frame_threshold,
+                sc.sustain_threshold, sc.note_f1, sc.offset_f1, sc.frame_f1, out);
+    amt_ckpt_info_free(&info);
+    for (int i = 0; i < n && feat && refs; i++) { free(feat[i]); amt_notes_free(&refs[i]); }
+    free(feat); free(refs); free(pc);
+    return rc;
 }
 
 /* Scores one file into *row. est/roll are scratch lists. */
@@ -166,8 +214,9 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
         fprintf(csv, "file,seconds,n_ref,n_est,frame_p,frame_r,frame_f1,note_p,note_r,note_f1,"
                      "note_offset_p,note_offset_r,note_offset_f1,velocity_mae,head_frame_p,head_frame_r,head_frame_f1\n");
     }
+    if (o->tune_out && tune_and_save(&m, runner, o->model, o->tune_out, &ds, idx, n, o->quiet)) goto fail;
     amt_decode_opts dopt;
-    amt_transcriber_decode_opts(&m, &dopt);
+    if (amt_transcriber_decode_knobs(&m, &o->knobs, &dopt)) goto fail;
     size_t rootlen = strlen(o->data);
     double t_start = now_s(), audio_s = 0;
     long m_on = 0, m_off = 0, n_ref = 0, n_est = 0, vel_n = 0;
@@ -216,8 +265,8 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
         amt_json_string(stdout, o->data);
         printf(", \"split\": \"%s\", \"files\": %d, \"audio_seconds\": %.3f, \"wall_seconds\": %.3f,\n", o->split, n,
                audio_s, wall);
-        printf(" \"onset_threshold\": %.4f, \"frame_threshold\": %.4f, \"n_ref\": %ld, \"n_est\": %ld,\n",
-               dopt.onset_threshold, dopt.frame_threshold, n_ref, n_est);
+        printf(" \"onset_threshold\": %.4f, \"frame_threshold\": %.4f, \"sustain_threshold\": %.4f, \"n_ref\": %ld, "
+               "\"n_est\": %ld,\n", dopt.onset_threshold, dopt.frame_threshold, dopt.sustain_threshold, n_ref, n_est);
         printf(" \"frame\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"accuracy\": %.6f},\n", ftot.precision,
                ftot.recall, ftot.f1, ftot.accuracy);
         printf(" \"frame_head\": {\"precision\": %.6f, \"recall\": %.6f, \"f1\": %.6f, \"accuracy\": %.6f},\n",
@@ -230,8 +279,9 @@ int amt_eval_transcriber(const amt_eval_model_opts *o)
     } else {
         printf("# amt-eval --model %s: %s split of %s, %d files, %.1f s of audio (%.1fx real time)\n", o->model, o->split,
                o->data, n, audio_s, wall > 0 ? audio_s / wall : 0);
-        printf("# thresholds: onset %.3f, frame %.3f; min note %g ms; micro-averaged over files\n",
-               dopt.onset_threshold, dopt.frame_threshold, dopt.min_note_ms);
+        printf("# thresholds: onset %.3f, frame %.3f, sustain %.3f (0 = off); min note %g ms; gap %g ms; "
+               "micro-averaged over files\n", dopt.onset_threshold, dopt.frame_threshold, dopt.sustain_threshold,
+               dopt.min_note_ms, dopt.gap_frames * 1000.0 / dopt.fps);
         printf("%-56s %5s %5s | %6s %6s %6s | %6s %6s %6s | %6s %6s %6s\n", "file", "n_ref", "n_est", "fr_P", "fr_R",
                "fr_F1", "on_P", "on_R", "on_F1", "off_P", "off_R", "off_F1");
         for (int i = 0; i <= n; i++) {

@@ -35,7 +35,7 @@ void amt_pipeline_opts_default(amt_pipeline_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->stages = AMT_STAGE_ALL;
-    o->onset_threshold = o->frame_threshold = o->min_note_ms = o->gap_ms = -1;
+    o->onset_threshold = o->frame_threshold = o->sustain_threshold = o->min_note_ms = o->gap_ms = -1;
     o->min_pitch = o->max_pitch = -1;
 }
 
@@ -427,14 +427,9 @@ static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const c
 {
     const amt_transcriber *m = p->tr[ti];
     amt_decode_opts d;   /* the model's, with the user's knobs on top */
-    amt_transcriber_decode_opts(m, &d);
-    if (p->o.onset_threshold > 0) d.onset_threshold = (float)p->o.onset_threshold;
-    if (p->o.frame_threshold > 0) d.frame_threshold = (float)p->o.frame_threshold;
-    if (p->o.min_note_ms >= 0) d.min_note_ms = p->o.min_note_ms;
-    if (p->o.gap_ms >= 0) d.gap_frames = amt_transcriber_gap_frames(p->o.gap_ms, m->cfg.fps);
-    if (p->o.min_pitch >= 0) d.min_pitch = p->o.min_pitch;
-    if (p->o.max_pitch >= 0) d.max_pitch = p->o.max_pitch;
-    int rc = amt_decode_opts_check(&d);
+    const amt_tr_knobs kn = {p->o.onset_threshold, p->o.frame_threshold, p->o.sustain_threshold, p->o.min_note_ms,
+                             p->o.gap_ms, p->o.min_pitch, p->o.max_pitch};
+    int rc = amt_transcriber_decode_knobs(m, &kn, &d);
     if (rc) return wrap(rc, input, "decoding options");
     tr_sink k = {NULL, notes, NULL, NULL};
     amt_tr_stream *ts = NULL;

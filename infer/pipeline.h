@@ -45,6 +45,7 @@ typedef struct amt_pipeline_opts {
     /* decoding knobs; a negative value keeps the model's own (its checkpoint/config) */
     double onset_threshold;    /* probability in (0, 1] */
     double frame_threshold;    /* probability in (0, 1] */
+    double sustain_threshold;  /* probability in [0, 1], 0 = off (models/note_decode.h) */
     double min_note_ms;        /* milliseconds */
     double gap_ms;             /* milliseconds: frame-head dips this short do not end a note */
     int min_pitch, max_pitch;  /* MIDI */

@@ -26,6 +26,7 @@ void amt_decode_opts_default(amt_decode_opts *o)
     o->keys = 88;
     o->onset_support = 2;
     o->gap_frames = 0;
+    o->sustain_threshold = 0;
 }
 
 int amt_decode_opts_check(const amt_decode_opts *o)
@@ -45,6 +46,9 @@ int amt_decode_opts_check(const amt_decode_opts *o)
         return amt_error(AMT_EINVAL, "note decode: %d keys from pitch %d exceed 0..127", o->keys, o->lowest_pitch);
     if (o->onset_support < -1) return amt_error(AMT_EINVAL, "note decode: onset_support %d must be >= -1", o->onset_support);
     if (o->gap_frames < 0) return amt_error(AMT_EINVAL, "note decode: gap_frames %d must be >= 0", o->gap_frames);
+    if (!(o->sustain_threshold == 0 || (o->sustain_threshold > 0 && o->sustain_threshold <= o->frame_threshold)))
+        return amt_error(AMT_EINVAL, "note decode: sustain_threshold %g must be 0 (off) or in (0, frame_threshold %g]",
+                         o->sustain_threshold, o->frame_threshold);
     return AMT_OK;
 }
 
@@ -53,6 +57,7 @@ int amt_decode_opts_check(const amt_decode_opts *o)
 /* One pitch's state while scanning frames. */
 typedef struct dec_pitch {
     int active, in_run;   /* a note is sounding; still inside its onset run */
+    int confirmed;        /* its frame probability has reached frame_threshold */
     long t0;              /* its first frame */
     double sum;           /* sum of frame[t0 .. t] so far (its confidence) */
     float v0;             /* velocity[t0] */
@@ -88,15 +93,28 @@ static void dec_start(dec_pitch *s, long t, int in_run, const dec_rows *rw, int 
 {
     s->active = 1;
     s->in_run = in_run;
+    s->confirmed = 0;
     s->t0 = t;
     s->sum = 0;
     s->v0 = rw->ve ? rw->ve[k] : 0.0f;
+}
+
+/* Whether a frame rise at the current frame of pitch k has onset support (see note_decode.h). */
+static int dec_supported(int k, const dec_rows *rw, const amt_decode_opts *o)
+{
+    if (!rw->on) return 1;
+    if (o->onset_support < 0) return 0;
+    const float thr = o->onset_threshold * AMT_DECODE_SUPPORT_RATIO;
+    for (int d = -o->onset_support; d <= o->onset_support; d++)
+        if (ON(rw, d) && ON(rw, d)[k] >= thr) return 1;
+    return 0;
 }
 
 /* Frame t of pitch column k (see note_decode.h for the rules). */
 static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_decode_opts *o, amt_notes *out)
 {
     const float fthr = o->frame_threshold, othr = o->onset_threshold;
+    const float sthr = o->sustain_threshold > 0 ? o->sustain_threshold : fthr;
     const float f = FR(rw, 0)[k];
     const int has_on = rw->on != NULL, has_vel = rw->ve != NULL;
     int rc;
@@ -106,15 +124,19 @@ static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_d
         if (peak) {
             if (s->active && (rc = dec_emit(out, s, t, k, has_vel, o))) return rc;
             dec_start(s, t, 1, rw, k);
+            s->confirmed = f >= fthr;
             s->sum += f;
             return AMT_OK;
         }
     }
     if (s->active) {
         if (s->in_run && !(ON(rw, 0)[k] >= othr)) s->in_run = 0;
-        int keep = f >= fthr || s->in_run;
+        if (f >= fthr) s->confirmed = 1;
+        const int high = f >= fthr || s->in_run;
+        int keep = high || (s->confirmed && f >= sthr);
         /* a short dip: the frame head comes back within gap_frames */
-        for (int d = 1; !keep && d <= o->gap_frames && FR(rw, d); d++) keep = FR(rw, d)[k] >= fthr;
+        const float back = s->confirmed ? sthr : fthr;
+        for (int d = 1; !keep && d <= o->gap_frames && FR(rw, d); d++) keep = FR(rw, d)[k] >= back;
         if (keep) {
             s->sum += f;
             return AMT_OK;
@@ -124,15 +146,9 @@ static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_d
     }
     /* not sounding (possibly just ended): a frame rise may start a note */
     int rise = f >= fthr && (!FR(rw, -1) || !(FR(rw, -1)[k] >= fthr));
-    if (!rise) return AMT_OK;
-    int sup = !has_on;
-    if (has_on && o->onset_support >= 0) {
-        float thr = othr * AMT_DECODE_SUPPORT_RATIO;
-        for (int d = -o->onset_support; d <= o->onset_support && !sup; d++)
-            sup = ON(rw, d) && ON(rw, d)[k] >= thr;
-    }
-    if (sup) {
+    if (rise && dec_supported(k, rw, o)) {
         dec_start(s, t, 0, rw, k);
+        s->confirmed = 1;
         s->sum += f;
     }
     return AMT_OK;
@@ -323,10 +339,11 @@ static double f1_of(long match, long n_ref, long n_est)
     return 2 * p * r / (p + r);
 }
 
-/* Note counts of every item at options d (items in parallel; summed in item order by the
- * caller): onset matches, n_ref, n_est, with-offset matches. An error names the first failing
- * item; the message is recorded on the calling thread (amt_error is per thread). */
-#define TUNE_CNT 4
+/* Counts of every item at options d (items in parallel; summed in item order by the
+ * caller): onset matches, n_ref, n_est, with-offset matches, and the decoded notes' frame
+ * tp, fp, fn. An error names the first failing item; the message is recorded on the
+ * calling thread (amt_error is per thread). */
+#define TUNE_CNT 7
 static int tune_counts(const amt_decode_item *items, int n_items, const amt_decode_opts *d,
                        const amt_note_metric_opts *mo, const amt_note_metric_opts *mo_off,
                        long *cnt /* TUNE_CNT per item */)
@@ -341,9 +358,11 @@ static int tune_counts(const amt_decode_item *items, int n_items, const amt_deco
         for (int it = 0; it < n_items; it++) {
             const amt_decode_item *x = &items[it];
             amt_note_scores ns, ns_off;
+            amt_frame_scores fs;
             int r = amt_note_decode(x->frame, x->onset, x->velocity, x->n_frames, d, &est);
             if (!r) r = amt_transcription_note_scores(x->ref, &est, mo, &ns);
             if (!r) r = amt_transcription_note_scores(x->ref, &est, mo_off, &ns_off);
+            if (!r) r = amt_transcription_frame_scores(x->ref, &est, d->fps, &fs);
             if (r) {
                 #pragma omp critical(amt_tune_error)
                 if (it < bad) { bad = it; rc = r; snprintf(msg, sizeof msg, "%s", amt_errmsg()); }
@@ -351,11 +370,43 @@ static int tune_counts(const amt_decode_item *items, int n_items, const amt_deco
             }
             long *c = cnt + (size_t)TUNE_CNT * it;
             c[0] = ns.n_match; c[1] = ns.n_ref; c[2] = ns.n_est; c[3] = ns_off.n_match;
+            c[4] = fs.tp; c[5] = fs.fp; c[6] = fs.fn;
         }
         amt_notes_free(&est);
     }
     if (rc) return amt_error(rc, "threshold tuning: item %d: %s", bad, msg);
     return AMT_OK;
+}
+
+/* Scores of one candidate: onset F1, offset F1, frame F1 into q[0..2]. */
+static int tune_score(const amt_decode_item *items, int n_items, const amt_decode_opts *d,
+                      const amt_note_metric_opts *mo, const amt_note_metric_opts *mo_off, long *cnt, double *q)
+{
+    int rc = amt_decode_opts_check(d);
+    if (!rc) rc = tune_counts(items, n_items, d, mo, mo_off, cnt);
+    if (rc) return rc;
+    long t[TUNE_CNT] = {0};
+    for (int it = 0; it < n_items; it++)
+        for (int c = 0; c < TUNE_CNT; c++) t[c] += cnt[(size_t)TUNE_CNT * it + c];
+    amt_frame_scores fs = {0};
+    fs.tp = t[4]; fs.fp = t[5]; fs.fn = t[6];
+    amt_frame_scores_from(&fs);
+    q[0] = f1_of(t[0], t[1], t[2]);
+    q[1] = f1_of(t[3], t[1], t[2]);
+    q[2] = fs.f1;
+    return AMT_OK;
+}
+
+/* The index of the best of n candidates' scores sc (3 each, see amt_decode_tune). */
+static size_t tune_pick(const double *sc, size_t n, double top_note)
+{
+    size_t best = n;
+    for (size_t k = 0; k < n; k++) {
+        const double *q = sc + 3 * k;
+        if (q[0] < top_note - AMT_DECODE_TUNE_SLACK) continue;
+        if (best == n || q[1] > sc[3 * best + 1] || (q[1] == sc[3 * best + 1] && q[2] > sc[3 * best + 2])) best = k;
+    }
+    return best;
 }
 
 int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
@@ -369,7 +420,9 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     if (!frame_grid) { frame_grid = def_grid; n_frame = DEFAULT_GRID_N; }
     if (n_items < 1 || !items) return amt_error(AMT_EINVAL, "threshold tuning: no validation items");
     if (n_onset < 1 || n_frame < 1) return amt_error(AMT_EINVAL, "threshold tuning: empty threshold grid");
-    int rc = amt_decode_opts_check(o);
+    amt_decode_opts d = *o;
+    d.sustain_threshold = 0;
+    int rc = amt_decode_opts_check(&d);
     if (rc) return rc;
     amt_note_metric_opts mo, mo_off;
     amt_note_metric_defaults(&mo);
@@ -377,63 +430,45 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     mo.offset_ratio = -1;   /* onsets only */
     const size_t n_pairs = (size_t)n_onset * n_frame;
     long *cnt = calloc((size_t)n_items * TUNE_CNT, sizeof *cnt);
-    double *sc = malloc(sizeof(double) * 3 * n_pairs);   /* per pair: onset F1, offset F1, frame F1 */
+    double *sc = malloc(sizeof(double) * 3 * (n_pairs + (size_t)n_frame + 1));   /* per candidate: onset, offset, frame F1 */
     if (!cnt || !sc) { free(cnt); free(sc); return amt_error(AMT_ENOMEM, "threshold tuning: out of memory"); }
-    amt_notes est;
-    amt_notes_init(&est);
-    amt_decode_opts d = *o;
+    /* stage 1: (onset, frame) pairs without sustain */
     double top_note = 0;
     for (int j = 0; j < n_frame && !rc; j++) {
         d.frame_threshold = frame_grid[j];
-        /* frame F1 depends on the frame threshold only */
-        amt_frame_scores tot = {0};
-        for (int it = 0; it < n_items && !rc; it++) {
-            amt_frame_scores fs;
-            if ((rc = amt_note_decode_frames(items[it].frame, items[it].n_frames, &d, &est)) ||
-                (rc = amt_transcription_frame_scores(items[it].ref, &est, d.fps, &fs))) {
-                char msg[256];
-                snprintf(msg, sizeof msg, "%s", amt_errmsg());
-                rc = amt_error(rc, "threshold tuning: item %d: %s", it, msg);
-                break;
-            }
-            tot.tp += fs.tp; tot.fp += fs.fp; tot.fn += fs.fn;
-        }
-        if (rc) break;
-        amt_frame_scores_from(&tot);
         for (int i = 0; i < n_onset && !rc; i++) {
             d.onset_threshold = onset_grid[i];
-            if ((rc = amt_decode_opts_check(&d)) || (rc = tune_counts(items, n_items, &d, &mo, &mo_off, cnt))) break;
-            long match = 0, n_ref = 0, n_est = 0, match_off = 0;
-            for (int it = 0; it < n_items; it++) {
-                const long *c = cnt + (size_t)TUNE_CNT * it;
-                match += c[0]; n_ref += c[1]; n_est += c[2]; match_off += c[3];
-            }
             double *q = sc + 3 * ((size_t)j * n_onset + i);
-            q[0] = f1_of(match, n_ref, n_est);
-            q[1] = f1_of(match_off, n_ref, n_est);
-            q[2] = tot.f1;
+            if ((rc = tune_score(items, n_items, &d, &mo, &mo_off, cnt, q))) break;
             if (q[0] > top_note) top_note = q[0];
         }
     }
-    amt_notes_free(&est);
+    if (rc) { free(cnt); free(sc); return rc; }
+    size_t best = tune_pick(sc, n_pairs, top_note);
+    d.onset_threshold = onset_grid[best % (size_t)n_onset];
+    d.frame_threshold = frame_grid[best / (size_t)n_onset];
+    /* stage 2: sustain thresholds for that pair: off, then the grid values below it */
+    float sus[DEFAULT_GRID_N + 64];
+    const int max_sus = (int)(sizeof sus / sizeof sus[0]);
+    int n_sus = 0;
+    sus[n_sus++] = 0;
+    for (int j = 0; j < n_frame && n_sus < max_sus; j++)
+        if (frame_grid[j] > 0 && frame_grid[j] < d.frame_threshold) sus[n_sus++] = frame_grid[j];
+    double *sc2 = sc + 3 * n_pairs;
+    memcpy(sc2, sc + 3 * best, 3 * sizeof(double));   /* off: stage 1's scores */
+    for (int j = 1; j < n_sus && !rc; j++) {
+        d.sustain_threshold = sus[j];
+        rc = tune_score(items, n_items, &d, &mo, &mo_off, cnt, sc2 + 3 * (size_t)j);
+    }
     free(cnt);
     if (rc) { free(sc); return rc; }
-    /* among the pairs within AMT_DECODE_TUNE_SLACK of the best onset F1: the best offset F1,
-     * then the best frame F1, then the earliest in grid order */
-    size_t best = n_pairs;
-    for (size_t k = 0; k < n_pairs; k++) {
-        const double *q = sc + 3 * k;
-        if (q[0] < top_note - AMT_DECODE_TUNE_SLACK) continue;
-        if (best == n_pairs || q[1] > sc[3 * best + 1] || (q[1] == sc[3 * best + 1] && q[2] > sc[3 * best + 2])) best = k;
-    }
-    const double *q = sc + 3 * best;
-    float best_on = onset_grid[best % (size_t)n_onset], best_fr = frame_grid[best / (size_t)n_onset];
-    double best_note = q[0], best_off = q[1], best_frame = q[2];
+    size_t bs = tune_pick(sc2, (size_t)n_sus, top_note);
+    out->onset_threshold = d.onset_threshold;
+    out->frame_threshold = d.frame_threshold;
+    out->sustain_threshold = sus[bs];
+    out->note_f1 = sc2[3 * bs];
+    out->offset_f1 = sc2[3 * bs + 1];
+    out->frame_f1 = sc2[3 * bs + 2];
     free(sc);
-    out->onset_threshold = best_on;
-    out->frame_threshold = best_fr;
-    out->note_f1 = best_note;
-    out->offset_f1 = best_off;
-    out->frame_f1 = best_frame;
     return AMT_OK;
 }

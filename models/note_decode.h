@@ -12,11 +12,17 @@
  *     some onset[u] >= onset_threshold * AMT_DECODE_SUPPORT_RATIO for |u - t| <= onset_support
  *     (the onset head saw something just below its threshold). Without an onset head
  *     (onset == NULL) every such rise starts a note.
- *   - a sounding note started at t0 continues at frame t while frame[t] >= frame_threshold
- *     or t is in its onset run (onset[t0..t] all >= onset_threshold); it ends at the first
- *     frame where neither holds, unless a frame within the next gap_frames frames is back
- *     at or above frame_threshold (a dip of at most gap_frames frames is bridged, like
- *     Basic Pitch's energy tolerance), at the next onset peak of its pitch, or at the end.
+ *   - a sounding note started at t0 continues at frame t while frame[t] >= frame_threshold,
+ *     or t is in its onset run (onset[t0..t] all >= onset_threshold), or (with a
+ *     sustain_threshold > 0) the note is confirmed and frame[t] >= sustain_threshold; a note
+ *     is confirmed from the first frame of it with frame >= frame_threshold on (frame-started
+ *     notes at once). It ends at the first frame where none holds, unless a frame within the
+ *     next gap_frames frames is back at or above the level that keeps it (sustain_threshold
+ *     when confirmed, else frame_threshold: a dip of at most gap_frames frames is bridged,
+ *     like Basic Pitch's energy tolerance), at the next onset peak of its pitch, or at the
+ *     end. The sustain threshold is a hysteresis: onsets still need the frame head's
+ *     confirmation, but once confirmed a note rings through the frame head's unsure,
+ *     pedal-sustained tail.
  *   - a note of frames [t0, t1) has onset t0 / fps and offset t1 / fps seconds; it is dropped
  *     when (t1 - t0) / fps * 1000 < min_note_ms (milliseconds);
  *     velocity = round(velocity[t0] * 127) clamped to 1..127 (64 without a velocity head);
@@ -45,6 +51,8 @@ typedef struct amt_decode_opts {
     int onset_support;       /* frames each side for frame-started notes; -1 = never (2) */
     int gap_frames;          /* frame-head dips of at most this many frames do not end a
                               * note (0 = every dip ends it: the default) */
+    float sustain_threshold; /* probability in (0, frame_threshold]: a confirmed note goes on
+                              * while frame >= this; 0 = frame_threshold (no hysteresis) */
 } amt_decode_opts;
 
 void amt_decode_opts_default(amt_decode_opts *o);
@@ -87,18 +95,26 @@ typedef struct amt_decode_item {
 
 typedef struct amt_tune_result {
     float onset_threshold, frame_threshold;   /* the best pair */
-    double note_f1;          /* note-onset F1 at the best pair (micro over items) */
-    double offset_f1;        /* note-with-offset F1 at the best pair (micro over items) */
-    double frame_f1;         /* frame F1 at the best frame threshold (micro) */
+    float sustain_threshold; /* the best sustain threshold for that pair (0 = off) */
+    double note_f1;          /* note-onset F1 at the best thresholds (micro over items) */
+    double offset_f1;        /* note-with-offset F1 at the best thresholds (micro over items) */
+    double frame_f1;         /* frame F1 of the decoded notes' roll there (micro) */
 } amt_tune_result;
 
-/* Grid search: every pair (onset_grid[i], frame_grid[j]) decodes all items with o's other
- * options and is scored by note-onset F1 and note-with-offset F1 (eval/transcription.h:
+/* Two-stage grid search on validation items, every candidate decoding all items with o's
+ * other options and scored by note-onset F1 and note-with-offset F1 (eval/transcription.h:
  * onsets only, 50 ms; with offsets, mir_eval defaults; each micro-averaged: matches, n_ref,
- * n_est summed over items) and frame F1 (micro over items at frame rate o->fps). Among the
- * pairs within AMT_DECODE_TUNE_SLACK of the best onset F1, the highest offset F1 wins (the
- * frame threshold sets where notes end, which onset F1 hardly sees), ties broken by frame
- * F1, then by the earlier pair in grid order (frame-major). Grids NULL = 0.01, 0.02, 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
+ * n_est summed over items) and the frame F1 of the decoded notes' roll (micro over items at
+ * frame rate o->fps).
+ *   1. every pair (onset_grid[i], frame_grid[j]) with no sustain threshold (o's
+ *      sustain_threshold is ignored);
+ *   2. for the best pair, sustain thresholds 0 (off) and every frame_grid value below its
+ *      frame threshold (hysteresis: confirmed notes ring on while frame >= it).
+ * Selection in both stages: among the candidates within AMT_DECODE_TUNE_SLACK of stage 1's
+ * best onset F1, the highest offset F1 wins (the frame and sustain thresholds set where
+ * notes end, which onset F1 hardly sees), ties broken by frame F1, then by the earlier
+ * candidate in grid order (frame-major; "off" first in stage 2). Grids NULL = 0.01, 0.02,
+ * 0.03, 0.04, 0.05, 0.10, ..., 0.95 (n ignored). */
 int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_opts *o,
                     const float *onset_grid, int n_onset, const float *frame_grid, int n_frame,
                     amt_tune_result *out);

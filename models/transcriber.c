@@ -38,7 +38,7 @@ void amt_transcriber_config_default(amt_transcriber_config *c)
     c->onset_frames = 1;
     c->onset_soft = 0;
     c->frame_weight = 1; c->onset_weight = 1; c->velocity_weight = 1;
-    c->onset_threshold = 0.5f; c->frame_threshold = 0.5f;
+    c->onset_threshold = 0.5f; c->frame_threshold = 0.5f; c->sustain_threshold = 0;
     c->min_note_ms = 30;
     c->gap_ms = AMT_TR_DEFAULT_GAP_MS;
     c->min_pitch = AMT_TR_LOWEST_PITCH;
@@ -62,6 +62,9 @@ int amt_transcriber_config_check(amt_transcriber_config *c, const char *name)
     if (!name) name = "config";
     if (c->min_pitch > c->max_pitch)
         return amt_error(AMT_ECONFIG, "%s: decode.min_pitch: %d is above max_pitch %d", name, c->min_pitch, c->max_pitch);
+    if (c->sustain_threshold > c->frame_threshold)
+        return amt_error(AMT_ECONFIG, "%s: decode.sustain_threshold: %g is above frame_threshold %g (0 = off)", name,
+                         c->sustain_threshold, c->frame_threshold);
     if (c->feat.fmin >= c->feat.fmax)
         return amt_error(AMT_ECONFIG, "%s: features.fmin: %g Hz must be below fmax %g Hz", name, c->feat.fmin, c->feat.fmax);
     if (c->feat.fmax > c->feat.rate / 2.0)
@@ -98,7 +101,8 @@ int amt_transcriber_config_read(amt_config *cfg, amt_transcriber_config *out)
     c.feat = preset == 1 ? amt_semitone_default_16k() : amt_semitone_default();
     double fmin = c.feat.fmin, fmax = c.feat.fmax, fref = c.feat.fref, log_c = c.feat.log_c;
     double d_conv = c.dropout_conv, d_dense = c.dropout_dense, wf = c.frame_weight, wo = c.onset_weight,
-           wv = c.velocity_weight, ot = c.onset_threshold, ft = c.frame_threshold;
+           wv = c.velocity_weight, ot = c.onset_threshold, ft = c.frame_threshold,
+           st = c.sustain_threshold;
     int ch[3] = {c.channels[0], c.channels[1], c.channels[2]};
     if ((rc = amt_config_get_int(cfg, "features", "rate", c.feat.rate, 1000, 384000, &c.feat.rate)) ||
         (rc = amt_config_get_int(cfg, "features", "n_fft", c.feat.n_fft, 16, 65536, &c.feat.n_fft)) ||
@@ -127,6 +131,7 @@ int amt_transcriber_config_read(amt_config *cfg, amt_transcriber_config *out)
         (rc = amt_config_get_float(cfg, "loss", "onset_soft", c.onset_soft, 0, 16, &c.onset_soft)) ||
         (rc = amt_config_get_float(cfg, "decode", "onset_threshold", ot, 0.001, 1, &ot)) ||
         (rc = amt_config_get_float(cfg, "decode", "frame_threshold", ft, 0.001, 1, &ft)) ||
+        (rc = amt_config_get_float(cfg, "decode", "sustain_threshold", st, 0, 1, &st)) ||
         (rc = amt_config_get_float(cfg, "decode", "min_note_ms", c.min_note_ms, 0, 10000, &c.min_note_ms)) ||
         (rc = amt_config_get_float(cfg, "decode", "gap_ms", c.gap_ms, 0, 10000, &c.gap_ms)) ||
         (rc = amt_config_get_int(cfg, "decode", "min_pitch", c.min_pitch, AMT_TR_LOWEST_PITCH,
@@ -155,7 +160,7 @@ int amt_transcriber_config_read(amt_config *cfg, amt_transcriber_config *out)
     memcpy(c.channels, ch, sizeof ch);
     c.dropout_conv = (float)d_conv; c.dropout_dense = (float)d_dense;
     c.frame_weight = (float)wf; c.onset_weight = (float)wo; c.velocity_weight = (float)wv;
-    c.onset_threshold = (float)ot; c.frame_threshold = (float)ft;
+    c.onset_threshold = (float)ot; c.frame_threshold = (float)ft; c.sustain_threshold = (float)st;
     c.seed = (uint64_t)seed;
     if ((rc = amt_transcriber_config_check(&c, amt_config_path(cfg)))) return rc;
     *out = c;
@@ -203,7 +208,9 @@ static int transcriber_init(amt_transcriber *m, const amt_transcriber_config *cf
     if (cfg->velocity_head) amt_init_glorot_uniform(m->head_vel.weight, d, AMT_TR_KEYS, rng);
     m->onset_threshold = scalar_param(ps, "decode/onset_threshold", cfg->onset_threshold);
     m->frame_threshold = scalar_param(ps, "decode/frame_threshold", cfg->frame_threshold);
-    if (!m->onset_threshold || !m->frame_threshold) {
+    m->sustain_threshold = scalar_param(ps, "decode/sustain_threshold", cfg->sustain_threshold);
+    if (!m->onset_threshold || !m->frame_threshold || !m->sustain_threshold ||
+        amt_params_set_optional(ps, "decode/sustain_threshold")) {
         rc = amt_errcode();
         amt_params_free(&m->params);
         return rc;
@@ -473,10 +480,38 @@ void amt_transcriber_decode_opts(const amt_transcriber *m, amt_decode_opts *o)
     o->keys = AMT_TR_KEYS;
     o->onset_threshold = m->onset_threshold->data[0];
     o->frame_threshold = m->frame_threshold->data[0];
+    o->sustain_threshold = m->sustain_threshold->data[0];
     o->min_note_ms = m->cfg.min_note_ms;
     o->gap_frames = amt_transcriber_gap_frames(m->cfg.gap_ms, m->cfg.fps);
     o->min_pitch = m->cfg.min_pitch;
     o->max_pitch = m->cfg.max_pitch;
+}
+
+void amt_tr_knobs_default(amt_tr_knobs *k)
+{
+    k->onset_threshold = k->frame_threshold = k->sustain_threshold = k->min_note_ms = k->gap_ms = -1;
+    k->min_pitch = k->max_pitch = -1;
+}
+
+int amt_transcriber_decode_knobs(const amt_transcriber *m, const amt_tr_knobs *k, amt_decode_opts *o)
+{
+    amt_transcriber_decode_opts(m, o);
+    if (k->onset_threshold >= 0) o->onset_threshold = (float)k->onset_threshold;
+    if (k->frame_threshold >= 0) {
+        o->frame_threshold = (float)k->frame_threshold;
+        if (k->sustain_threshold < 0 && o->sustain_threshold >= o->frame_threshold) o->sustain_threshold = 0;
+    }
+    if (k->sustain_threshold >= 0) {
+        o->sustain_threshold = (float)k->sustain_threshold;
+        if (o->sustain_threshold > o->frame_threshold)
+            return amt_error(AMT_EINVAL, "sustain threshold %g is above the frame threshold %g (0 = off)",
+                             o->sustain_threshold, o->frame_threshold);
+    }
+    if (k->min_note_ms >= 0) o->min_note_ms = k->min_note_ms;
+    if (k->gap_ms >= 0) o->gap_frames = amt_transcriber_gap_frames(k->gap_ms, m->cfg.fps);
+    if (k->min_pitch >= 0) o->min_pitch = k->min_pitch;
+    if (k->max_pitch >= 0) o->max_pitch = k->max_pitch;
+    return amt_decode_opts_check(o);
 }
 
 /* ---- block inference ---- */
@@ -614,8 +649,10 @@ int amt_transcriber_evaluate(amt_transcriber *m, amt_tr_infer *r, const amt_tr_p
         if (!(rc = amt_decode_tune(items, n_pieces, &o, NULL, 0, NULL, 0, &tr))) {
             m->onset_threshold->data[0] = tr.onset_threshold;
             m->frame_threshold->data[0] = tr.frame_threshold;
+            m->sustain_threshold->data[0] = tr.sustain_threshold;
             o.onset_threshold = tr.onset_threshold;
             o.frame_threshold = tr.frame_threshold;
+            o.sustain_threshold = tr.sustain_threshold;
         }
     }
     amt_note_metric_opts on_opt, off_opt;
@@ -630,7 +667,6 @@ int amt_transcriber_evaluate(amt_transcriber *m, amt_tr_infer *r, const amt_tr_p
         if ((rc = amt_note_decode(fr[i], on[i], NULL, pieces[i].n_frames, &o, &est)) ||
             (rc = amt_transcription_note_scores(pieces[i].ref, &est, &on_opt, &a)) ||
             (rc = amt_transcription_note_scores(pieces[i].ref, &est, &off_opt, &b)) ||
-            (rc = amt_note_decode_frames(fr[i], pieces[i].n_frames, &o, &est)) ||
             (rc = amt_transcription_frame_scores(pieces[i].ref, &est, o.fps, &fs)))
             break;
         m_on += a.n_match; m_off += b.n_match; n_ref += a.n_ref; n_est += a.n_est;
@@ -648,6 +684,7 @@ int amt_transcriber_evaluate(amt_transcriber *m, amt_tr_infer *r, const amt_tr_p
         out->n_ref = (int)n_ref; out->n_est = (int)n_est;
         out->onset_threshold = o.onset_threshold;
         out->frame_threshold = o.frame_threshold;
+        out->sustain_threshold = o.sustain_threshold;
     }
     for (int i = 0; i < n_pieces; i++) {
         if (fr) free(fr[i]);

@@ -29,8 +29,9 @@
  * output frame i belongs to feature frame i.
  *
  * Decoding thresholds live in the parameter store as NON-trainable parameters
- * "decode/onset_threshold" and "decode/frame_threshold" (shape (1)), so they ride in
- * checkpoints; models/note_decode.h tunes them on validation data.
+ * "decode/onset_threshold", "decode/frame_threshold" and "decode/sustain_threshold" (shape
+ * (1)), so they ride in checkpoints; models/note_decode.h tunes them on validation data.
+ * The sustain threshold is optional in checkpoints (older files lack it: 0 = off).
  *
  * Memory ownership: amt_transcriber owns its parameters; graphs and runners own their
  * arenas; functions taking caller buffers never keep them. */
@@ -84,6 +85,7 @@ typedef struct amt_transcriber_config {
     /* [decode]: initial values of the decode/... parameters and decoding defaults
      * (models/note_decode.h) */
     float onset_threshold, frame_threshold;   /* 0.5, 0.5 */
+    float sustain_threshold;/* 0 = off, else in (0, frame_threshold] (0) */
     double min_note_ms;     /* milliseconds (30) */
     double gap_ms;          /* milliseconds: frame-head dips this short do not end a note
                              * (AMT_TR_DEFAULT_GAP_MS; models/note_decode.h gap_frames) */
@@ -126,7 +128,7 @@ typedef struct amt_transcriber {
     amt_batchnorm2d_layer bn;
     amt_maxpool2d_layer pool;     /* (1, 2) over frequency */
     amt_dropout_layer drop_conv, drop_dense;
-    amt_tensor *onset_threshold, *frame_threshold;   /* "decode/..." (1), non-trainable */
+    amt_tensor *onset_threshold, *frame_threshold, *sustain_threshold;   /* "decode/..." (1), non-trainable */
 } amt_transcriber;
 
 /* Creates the parameters ("conv1", "conv2", "bn", "conv3", "dense", "frame", "onset",
@@ -189,6 +191,21 @@ int amt_transcriber_gap_frames(double gap_ms, double fps);
  * parameters, and [decode] min_note_ms, gap_ms and pitch range. */
 void amt_transcriber_decode_opts(const amt_transcriber *m, amt_decode_opts *o);
 
+/* A user's decoding knobs (amt-infer / amt-eval options); a negative value keeps the model's. */
+typedef struct amt_tr_knobs {
+    double onset_threshold, frame_threshold;   /* probabilities in (0, 1] */
+    double sustain_threshold;                  /* probability in [0, 1]; 0 = off */
+    double min_note_ms, gap_ms;                /* milliseconds */
+    int min_pitch, max_pitch;                  /* MIDI */
+} amt_tr_knobs;
+/* All knobs negative (the model's own options). */
+void amt_tr_knobs_default(amt_tr_knobs *k);
+/* amt_transcriber_decode_opts with the knobs on top. A frame threshold set at or below the
+ * model's sustain threshold turns the sustain off (it no longer changes anything); a
+ * sustain threshold given above the frame threshold is AMT_EINVAL, as are other invalid
+ * results (amt_decode_opts_check). */
+int amt_transcriber_decode_knobs(const amt_transcriber *m, const amt_tr_knobs *k, amt_decode_opts *o);
+
 /* Block inference runner: the inference graph of (B, N) built once, B = the thread count
  * at creation (amt_get_threads(), at most 8): B consecutive blocks run per forward, one
  * per thread (the convolutions parallelise over examples). */
@@ -231,14 +248,15 @@ typedef struct amt_tr_piece {
 typedef struct amt_tr_scores {
     double note_p, note_r, note_f1;            /* onsets only (50 ms), micro over pieces */
     double offset_p, offset_r, offset_f1;      /* with offsets (mir_eval defaults) */
-    double frame_p, frame_r, frame_f1;         /* frame roll at fps, micro over pieces */
+    double frame_p, frame_r, frame_f1;         /* roll of the decoded notes at fps (what amt-eval
+                                                * reports), micro over pieces */
     int n_ref, n_est;                          /* notes over all pieces */
-    float onset_threshold, frame_threshold;    /* the thresholds used */
+    float onset_threshold, frame_threshold, sustain_threshold;   /* the thresholds used */
 } amt_tr_scores;
 
 /* Runs r over every piece, and when tune != 0 first tunes the thresholds on them
- * (amt_decode_tune, default grids) and stores the best pair in the model's decode/...
- * parameters; then decodes with amt_transcriber_decode_opts and scores. Micro-averaged:
+ * (amt_decode_tune, default grids) and stores the best thresholds in the model's
+ * decode/... parameters; then decodes with amt_transcriber_decode_opts and scores. Micro-averaged:
  * matches and counts summed over pieces. Memory: frame and onset probabilities of all
  * pieces (2 x frames x 88 floats), malloc'd and freed here. */
 int amt_transcriber_evaluate(amt_transcriber *m, amt_tr_infer *r, const amt_tr_piece *pieces, int n_pieces,

@@ -411,6 +411,8 @@ static void test_usage(void)
         {"--stages separate,sing", "sing"}, {"--stages ''", "empty"},
         {"--stages transcribe,transcribe", "twice"}, {"--onset-threshold 1.5", "onset-threshold"},
         {"--frame-threshold 0", "frame-threshold"}, {"--onset-threshold abc", "onset-threshold"},
+        {"--sustain-threshold 1.5", "sustain-threshold"}, {"--sustain-threshold -0.1", "sustain-threshold"},
+        {"--frame-threshold 0.3 --sustain-threshold 0.5", "sustain-threshold"},
         {"--min-note-ms -5", "min-note-ms"}, {"--gap-ms -1", "gap-ms"}, {"--gap-ms x", "gap-ms"},
         {"--min-pitch 200", "min-pitch"},
         {"--min-pitch 80 --max-pitch 60", "max-pitch"}, {"--threads 0", "threads"},

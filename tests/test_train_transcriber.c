@@ -79,6 +79,43 @@ static void test_train_and_eval(void)
     CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
     CHECK(strstr(out_s, "frame F1") && strstr(out_s, "note F1") && strstr(out_s, "note-with-offset F1"));
     CHECK(strstr(out_s, "2 files") != NULL);   /* round(8 x 0.25) held out */
+
+    /* --tune: thresholds tuned on the split, the model written with them; scoring the
+     * written model on the same split gives the same scores and thresholds */
+    rc = run("amt-eval", "--model ship.h5 --data train --split all --tune tuned.h5 --json -q");
+    CHECK_MSG(rc == 0 && exists("tuned.h5"), "amt-eval --tune exit %d: %s", rc, err_s);
+    static char first[sizeof out_s];
+    snprintf(first, sizeof first, "%s", out_s);
+    rc = run("amt-eval", "--model tuned.h5 --data train --split all --json -q");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    const char *keys[] = {"\"onset_threshold\"", "\"frame_threshold\"", "\"sustain_threshold\"", "\"n_est\""};
+    for (int i = 0; i < 4; i++)
+        CHECK_MSG(json_num(first, NULL, keys[i]) == json_num(out_s, NULL, keys[i]), "%s differs", keys[i]);
+    CHECK(json_num(first, "\"note\"", "\"f1\"") == json_num(out_s, "\"note\"", "\"f1\""));
+    CHECK(json_num(first, "\"frame\"", "\"f1\"") == json_num(out_s, "\"frame\"", "\"f1\""));
+    /* float16 in, float16 out: the same size as the export */
+    struct stat a, b;
+    snprintf(p, sizeof p, "%s/ship.h5", tmp);
+    int sa = stat(p, &a);
+    snprintf(p, sizeof p, "%s/tuned.h5", tmp);
+    CHECK(sa == 0 && stat(p, &b) == 0 && labs((long)a.st_size - (long)b.st_size) < 16384);
+    /* decoding knobs override the model's thresholds */
+    rc = run("amt-eval", "--model ship.h5 --data train --split all --json -q --onset-threshold 0.3 "
+                         "--frame-threshold 0.4 --sustain-threshold 0.2 --gap-ms 0 --min-note-ms 50");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    CHECK(fabs(json_num(out_s, NULL, "\"onset_threshold\"") - 0.3) < 1e-4);
+    CHECK(fabs(json_num(out_s, NULL, "\"frame_threshold\"") - 0.4) < 1e-4);
+    CHECK(fabs(json_num(out_s, NULL, "\"sustain_threshold\"") - 0.2) < 1e-4);
+    /* bad knobs and --tune misuse: usage errors, one line */
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --frame-threshold 0"), 2, "frame-threshold", NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --sustain-threshold 2"), 2, "sustain-threshold", NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --frame-threshold 0.3 --sustain-threshold 0.5"), 2,
+                     "sustain-threshold", NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --gap-ms -3"), 2, "gap-ms", NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --tune t2.h5 --frame-threshold 0.5"), 2, "--tune",
+                     NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --tune ./ship.h5"), 2, "overwrite", NULL);
+    CHECK(!exists("t2.h5"));
 }
 
 /* The shipped configs/transcriber.ini is accepted unchanged by amt-train (every key read): one

@@ -49,7 +49,7 @@ static void test_default_shapes_and_param_count(void)
     CHECK_OK(amt_transcriber_init(&m, &c, 1));
     /* conv1 320 + conv2 9248 + bn 64 + conv3 18496 + dense 64*512*3*55+512 + heads 3*(512*88+88) */
     CHECK(amt_params_count(&m.params, 0) == 5570792);
-    CHECK(amt_params_count(&m.params, 1) == 5570792 + 64 + 2);
+    CHECK(amt_params_count(&m.params, 1) == 5570792 + 64 + 3);   /* bn running stats, 3 decode thresholds */
     CHECK(m.dense.weight->shape[3] == 55 && m.dense.weight->shape[2] == 3);
     amt_param *p = amt_params_find(&m.params, "decode/onset_threshold");
     REQUIRE(p);
@@ -393,6 +393,7 @@ static void test_learns_synthetic_notes(void)
     CHECK_OK(amt_decode_tune(&item, 1, &o, NULL, 0, NULL, 0, &tune));
     o.onset_threshold = tune.onset_threshold;
     o.frame_threshold = tune.frame_threshold;
+    o.sustain_threshold = tune.sustain_threshold;
     free(vfr); free(von);
     syn_free(&va);
     amt_notes est;
@@ -438,10 +439,13 @@ static void test_learns_synthetic_notes(void)
     amt_tr_scores sc;
     CHECK_OK(amt_transcriber_evaluate(&m, r, &vp, 1, 1, &sc));
     CHECK(m.onset_threshold->data[0] == tune.onset_threshold && m.frame_threshold->data[0] == tune.frame_threshold);
+    CHECK(m.sustain_threshold->data[0] == tune.sustain_threshold);
     CHECK_NEAR(sc.note_f1, tune.note_f1, 1e-12);
     CHECK_OK(amt_transcriber_evaluate(&m, r, &tp, 1, 0, &sc));
     CHECK_NEAR(sc.note_f1, ns.f1, 1e-12);
-    CHECK_NEAR(sc.frame_f1, fs.f1, 1e-12);
+    amt_frame_scores fs_notes;   /* evaluate's frame F1 is of the decoded notes' roll */
+    CHECK_OK(amt_transcription_frame_scores(&te.notes, &est, 100.0, &fs_notes));
+    CHECK_NEAR(sc.frame_f1, fs_notes.f1, 1e-12);
     CHECK(sc.offset_f1 <= sc.note_f1 && sc.offset_f1 > 0.5);
     fprintf(stderr, "  synthetic: evaluate: note F1 %.3f, with offsets %.3f, frame F1 %.3f\n", sc.note_f1,
             sc.offset_f1, sc.frame_f1);
@@ -520,6 +524,8 @@ static void test_checkpoint_load(void)
     CHECK_OK(amt_transcriber_init(&m, &c, 3));
     CHECK(m.onset_threshold->data[0] == 0.4f);
     m.frame_threshold->data[0] = 0.35f;   /* as threshold tuning would */
+    CHECK(m.sustain_threshold->data[0] == 0.0f);   /* off unless configured or tuned */
+    m.sustain_threshold->data[0] = 0.15f;
     char *text = amt_config_text(cfg);
     amt_ckpt_info info;
     memset(&info, 0, sizeof info);
@@ -533,6 +539,27 @@ static void test_checkpoint_load(void)
     amt_decode_opts dopt;
     amt_transcriber_decode_opts(&m2, &dopt);
     CHECK(dopt.frame_threshold == 0.35f && dopt.onset_threshold == 0.4f && dopt.fps == 100.0 && dopt.keys == KEYS);
+    CHECK(dopt.sustain_threshold == 0.15f);
+    /* a checkpoint written before the sustain threshold existed loads with it off */
+    {
+        amt_params old;
+        amt_params_init(&old);
+        for (int i = 0; i < m.params.n; i++) {
+            const amt_param *q = m.params.p[i];
+            if (!strcmp(q->name, "decode/sustain_threshold")) continue;
+            amt_tensor *t = amt_params_add(&old, q->name, q->t.ndim, q->t.shape, q->trainable);
+            REQUIRE(t);
+            memcpy(t->data, q->t.data, q->t.size * sizeof(float));
+        }
+        CHECK_OK(amt_checkpoint_save(path, &old, NULL, &info, 0));
+        amt_params_free(&old);
+        amt_transcriber m4;
+        CHECK_OK(amt_transcriber_load(path, &m4));
+        amt_transcriber_decode_opts(&m4, &dopt);
+        CHECK(dopt.sustain_threshold == 0.0f && dopt.frame_threshold == 0.35f);
+        CHECK(m4.dense.weight->data[5] == m.dense.weight->data[5]);
+        amt_transcriber_free(&m4);
+    }
     CHECK(!strcmp(m2.cfg.instrument, "piano"));
     CHECK(m2.dense.weight->data[5] == m.dense.weight->data[5]);
     snprintf(info.model, sizeof info.model, "separator");
@@ -576,6 +603,9 @@ static void test_config_errors(void)
     expect_config_error("[loss]\nonset_weight = -1\n", "t.ini:2: loss.onset_weight:");
     expect_config_error("[decode]\nmin_pitch = 100\nmax_pitch = 50\n", "decode.min_pitch: 100 is above max_pitch 50");
     expect_config_error("[decode]\nmax_pitch = 120\n", "t.ini:2: decode.max_pitch:");
+    expect_config_error("[decode]\nframe_threshold = 0.4\nsustain_threshold = 0.5\n",
+                        "decode.sustain_threshold: 0.5 is above frame_threshold 0.4");
+    expect_config_error("[decode]\nsustain_threshold = -0.1\n", "t.ini:2: decode.sustain_threshold:");
     expect_config_error("[train]\nchunk_frames = 0\n", "t.ini:2: train.chunk_frames:");
     expect_config_error("[loss]\nonset_frames = 0\n", "t.ini:2: loss.onset_frames:");
     expect_config_error("[train]\nsplit = folds\n", "t.ini:2: train.split:");
@@ -783,6 +813,66 @@ static void test_decode_gap(void)
     amt_notes_free(&ns);
 }
 
+/* sustain_threshold (hysteresis): a note whose frame probability reached frame_threshold
+ * goes on while it stays >= sustain_threshold; a note that never reached frame_threshold
+ * (an onset peak over a weak frame head) still ends after its onset run; gaps bridge dips
+ * back to the sustain level; 0 = off (the rules without it). */
+static void test_decode_sustain(void)
+{
+    amt_decode_opts o;
+    amt_decode_opts_default(&o);
+    CHECK(o.sustain_threshold == 0.0f);
+    amt_notes ns;
+    amt_notes_init(&ns);
+    rolls r = rolls_new(120, 0.05f, 0.05f);
+    /* pitch 60: onset at 10, frame 0.8 for 10..29, a 0.3 tail 30..59 with a 2-frame dip to
+     * 0.1 at 45..46 */
+    set_run(r.fr, 39, 10, 30, 0.8f);
+    set_run(r.fr, 39, 30, 60, 0.3f);
+    set_run(r.fr, 39, 45, 47, 0.1f);
+    AT(r.on, 10, 39) = 0.9f;
+    /* pitch 62: an onset peak over a frame head that never reaches 0.5 (0.35 for 10..29) */
+    set_run(r.fr, 41, 10, 30, 0.35f);
+    AT(r.on, 10, 41) = 0.9f;
+    /* pitch 64: a 0.3 tail that is interrupted by an onset peak (a repeated note) at 40 */
+    set_run(r.fr, 43, 10, 20, 0.8f);
+    set_run(r.fr, 43, 20, 40, 0.3f);
+    set_run(r.fr, 43, 40, 60, 0.8f);
+    AT(r.on, 10, 43) = 0.9f;
+    AT(r.on, 40, 43) = 0.9f;
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));   /* off */
+    CHECK_MSG(ns.n == 3 && has_note(&ns, 0.10, 0.30, 60) && has_note(&ns, 0.10, 0.20, 64) &&
+              has_note(&ns, 0.40, 0.60, 64), "off: %d notes", ns.n);
+    o.sustain_threshold = 0.25f;
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 3 && has_note(&ns, 0.10, 0.45, 60) && has_note(&ns, 0.10, 0.40, 64) &&
+              has_note(&ns, 0.40, 0.60, 64), "sustain 0.25: %d notes", ns.n);
+    /* the confidence is the mean frame probability over the longer note */
+    for (int i = 0; i < ns.n; i++)
+        if (ns.v[i].pitch == 60) CHECK_NEAR(ns.v[i].confidence, (20 * 0.8 + 15 * 0.3) / 35, 1e-6);
+    o.gap_frames = 2;   /* the dip 45..46 comes back to 0.3 >= sustain: bridged */
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 3 && has_note(&ns, 0.10, 0.60, 60), "sustain + gap: %d notes", ns.n);
+    o.gap_frames = 0;
+    o.sustain_threshold = 0.35f;   /* 0.35 confirms nothing (< 0.5); the 0.3 tails end */
+    CHECK_OK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns));
+    CHECK_MSG(ns.n == 3 && has_note(&ns, 0.10, 0.30, 60), "sustain 0.35: %d notes", ns.n);
+    /* the frame-roll output ignores the sustain threshold (the head's own roll) */
+    amt_notes roll;
+    amt_notes_init(&roll);
+    CHECK_OK(amt_note_decode_frames(r.fr, r.n, &o, &roll));
+    CHECK(has_note(&roll, 0.10, 0.30, 60));
+    amt_notes_free(&roll);
+    /* bad values: above the frame threshold, negative */
+    o.sustain_threshold = 0.6f;
+    CHECK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns) == AMT_EINVAL);
+    CHECK(strstr(amt_errmsg(), "sustain_threshold") != NULL);
+    o.sustain_threshold = -0.1f;
+    CHECK(amt_note_decode(r.fr, r.on, r.ve, r.n, &o, &ns) == AMT_EINVAL);
+    rolls_free(&r);
+    amt_notes_free(&ns);
+}
+
 static void test_decode_edges_and_support(void)
 {
     amt_decode_opts o;
@@ -888,6 +978,57 @@ static void test_threshold_tuning(void)
     rolls_free(&r);
 }
 
+/* Stage 2 of the tuning: reference notes ring on through a 0.3 frame-head tail (a pedal),
+ * and ghost onsets sit over a 0.35 frame head. A frame threshold low enough for the tails
+ * confirms the ghosts (stage 1 cannot have both); a sustain threshold of 0.3 below the
+ * pair's frame threshold can: offsets and frames become exact, onsets stay perfect. */
+static void test_threshold_tuning_sustain(void)
+{
+    rolls r = rolls_new(600, 0.05f, 0.05f);
+    amt_notes ref;
+    amt_notes_init(&ref);
+    for (int i = 0; i < 8; i++) {
+        int col = 10 + 6 * i;
+        long t0 = 10 + 70 * i;
+        set_run(r.fr, col, t0, t0 + 20, 0.8f);
+        set_run(r.fr, col, t0 + 20, t0 + 50, 0.3f);
+        AT(r.on, t0, col) = 0.7f;
+        amt_note nt = amt_note_make(t0 / 100.0, (t0 + 50) / 100.0, AMT_TR_LOWEST_PITCH + col);
+        amt_notes_push(&ref, &nt);
+        set_run(r.fr, col + 3, t0 + 5, t0 + 15, 0.35f);   /* a ghost: no reference note */
+        AT(r.on, t0 + 5, col + 3) = 0.7f;
+    }
+    amt_decode_item item = {r.fr, r.on, NULL, r.n, &ref};
+    amt_decode_opts o;
+    amt_decode_opts_default(&o);
+    o.sustain_threshold = 0.2f;   /* ignored: stage 1 runs without, stage 2 picks its own */
+    const float og[3] = {0.3f, 0.5f, 0.8f}, fg[4] = {0.3f, 0.5f, 0.6f, 0.9f};
+    amt_tune_result res;
+    CHECK_OK(amt_decode_tune(&item, 1, &o, og, 3, fg, 4, &res));
+    CHECK_NEAR(res.onset_threshold, 0.3, 1e-6);
+    CHECK_NEAR(res.frame_threshold, 0.5, 1e-6);
+    CHECK_NEAR(res.sustain_threshold, 0.3, 1e-6);
+    CHECK_NEAR(res.note_f1, 1.0, 1e-12);
+    CHECK_NEAR(res.offset_f1, 1.0, 1e-12);
+    CHECK_NEAR(res.frame_f1, 1.0, 1e-12);
+    /* decoding with the result reproduces the scores */
+    o.onset_threshold = res.onset_threshold;
+    o.frame_threshold = res.frame_threshold;
+    o.sustain_threshold = res.sustain_threshold;
+    amt_notes est;
+    amt_notes_init(&est);
+    CHECK_OK(amt_note_decode(r.fr, r.on, NULL, r.n, &o, &est));
+    CHECK(est.n == ref.n);
+    /* without tails in the reference, sustain stays off (the first of the ties) */
+    for (int i = 0; i < ref.n; i++) ref.v[i].offset = ref.v[i].onset + 0.2;
+    CHECK_OK(amt_decode_tune(&item, 1, &o, og, 3, fg, 4, &res));
+    CHECK(res.sustain_threshold == 0.0f);
+    CHECK_NEAR(res.offset_f1, 1.0, 1e-12);
+    amt_notes_free(&est);
+    amt_notes_free(&ref);
+    rolls_free(&r);
+}
+
 int main(int argc, char **argv)
 {
     TEST_INIT(argc, argv);
@@ -902,7 +1043,9 @@ int main(int argc, char **argv)
     RUN(test_targets_from_notes);
     RUN(test_decode_basic_notes);
     RUN(test_decode_gap);
+    RUN(test_decode_sustain);
     RUN(test_decode_edges_and_support);
     RUN(test_threshold_tuning);
+    RUN(test_threshold_tuning_sustain);
     return TEST_DONE();
 }

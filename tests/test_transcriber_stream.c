@@ -84,7 +84,7 @@ static void test_note_stream_equals_whole(void)
     amt_notes_init(&whole);
     amt_notes_init(&part);
     const int gaps[4] = {0, 1, 15, 40}, supports[4] = {2, -1, 0, 6};
-    for (int v = 0; v < 12; v++) {
+    for (int v = 0; v < 16; v++) {   /* 12..15: with a sustain threshold */
         amt_decode_opts o;
         amt_decode_opts_default(&o);
         o.gap_frames = gaps[v % 4];
@@ -92,6 +92,7 @@ static void test_note_stream_equals_whole(void)
         o.frame_threshold = 0.45f;
         o.onset_threshold = 0.6f;
         if (v == 5) { o.min_pitch = 40; o.max_pitch = 70; }
+        if (v >= 12) o.sustain_threshold = v % 2 ? 0.2f : 0.4f;
         const float *use_on = v % 3 == 2 ? NULL : on, *use_ve = v % 5 == 4 ? NULL : ve;
         CHECK_OK(amt_note_decode(fr, use_on, use_ve, n, &o, &whole));
         CHECK_OK(stream_decode(fr, use_on, use_ve, n, &o, 100 + (uint64_t)v, &part));

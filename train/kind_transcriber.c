@@ -39,8 +39,8 @@
  *
  * Validation metric: note-onset F1 (micro over the validation files) after tuning the
  * decoding thresholds on them (amt_transcriber_evaluate), which stay in the model's
- * decode/... parameters and so in every checkpoint. Extras: with-offset F1, frame F1, the
- * two thresholds. Deterministic: randomness only from the trainer's generators. */
+ * decode/... parameters and so in every checkpoint. Extras: with-offset F1, frame F1 (of
+ * the decoded notes' roll), note P/R and the three thresholds (sustain 0 = off). Deterministic: randomness only from the trainer's generators. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,6 +178,7 @@ static int tr_validate(void *ctx, double *metric, double *extra)
     extra[3] = s.note_r;
     extra[4] = s.onset_threshold;
     extra[5] = s.frame_threshold;
+    extra[6] = s.sustain_threshold;
     if (x->export_path && isfinite(*metric) && *metric > x->best) {
         x->best = *metric;
         amt_ckpt_info info;
@@ -291,13 +292,14 @@ static int create(struct amt_config *cfg, const amt_train_config *tc, amt_train_
     long spe = (long)ceil(total / ((double)tc->batch * c.chunk_frames));
     m->steps_per_epoch = (int)(spe < 1 ? 1 : spe > (1L << 30) ? (1L << 30) : spe);
     m->metric_name = "val_note_f1";
-    m->n_extra = 6;
+    m->n_extra = 7;
     m->extra_names[0] = "val_offset_f1";
     m->extra_names[1] = "val_frame_f1";
     m->extra_names[2] = "val_note_p";
     m->extra_names[3] = "val_note_r";
     m->extra_names[4] = "onset_threshold";
     m->extra_names[5] = "frame_threshold";
+    m->extra_names[6] = "sustain_threshold";
     m->next_batch = tr_next_batch;
     m->validate = x->nval > 0 ? tr_validate : NULL;
     return AMT_OK;
