@@ -9,7 +9,7 @@
 #   2. test data: 15 minutes with a soundfont never used in training (Debian's
 #      csound-soundfont sf_GMbank.sf2) and the held-out composers (Albeniz, Grieg,
 #      Mendelssohn, Schumann);
-#   3. amt-train in five phases (one thread, two in phase e; ~4 h in all; batches of 16 chunks of 100
+#   3. amt-train in six phases (one thread, two in phases e and f; ~4.5 h in all; batches of 16 chunks of 100
 #      frames, Adam, random gain +-18 dB and spectral tilt +-6 dB per chunk):
 #      a. hard one-frame onset targets (loss.onset_soft = 0), cosine schedule planned over
 #         5600 steps, for 11 epochs x 160 steps (the shipped run was stopped by hand at
@@ -25,9 +25,13 @@
 #         (validation onset F1 0.871 at epoch 69);
 #      e. a third warm restart from d's last state on 2 threads: peak 2e-3 planned over
 #         13120 steps (it resumes at 1.2e-4) for 12 more epochs, up to epoch 82;
+#         (validation onset F1 0.874 at epoch 78: the model shipped in session 3);
+#      f. a fourth warm restart from e's last state on 2 threads: peak 1e-3 planned over
+#         16960 steps (it resumes at 1.4e-4) for 24 more epochs, up to epoch 106 (29 min);
 #      every validation that improves the note-onset F1 (thresholds tuned on the held-out
-#      validation files) exports the float16 model; phase e's export (epoch 78,
-#      validation onset F1 0.874, thresholds onset 0.25 / frame 0.60) is shipped;
+#      validation files: onset, frame, then the sustain threshold) exports the float16
+#      model; phase f's export (epoch 106, validation onset F1 0.888, thresholds onset
+#      0.25 / frame 0.60 / sustain 0.20) is shipped;
 #   4. amt-eval --model on the unseen-soundfont test set (frame, note, note-with-offset F1).
 #
 # Environment: AMT_BIN (tools, default bin), AMT_DATA (renders, default data),
@@ -105,7 +109,13 @@ cp "$OUT/last.h5" "$OUT/phase4-last.h5"
 # at 1.2e-4)
 "$BIN/amt-train" configs/transcriber.ini --threads 2 --out "$OUT" --resume "$OUT/phase4-last.h5" \
   --set train.data_dir="$DATA/maps-train" --set optim.lr=0.002 --set optim.total_steps=13120 \
-  --set train.epochs=82 --set train.export_fp16="$OUT/transcriber-piano.h5"
+  --set train.epochs=82 --set train.export_fp16="$OUT/phase5-export.h5"
+cp "$OUT/last.h5" "$OUT/phase5-last.h5"
+# phase f: a fourth warm restart on 2 threads (peak 1e-3 planned over 16960 steps: resumes
+# at 1.4e-4), validation tuning the sustain threshold too
+"$BIN/amt-train" configs/transcriber.ini --threads 2 --out "$OUT" --resume "$OUT/phase5-last.h5" \
+  --set train.data_dir="$DATA/maps-train" --set optim.lr=0.001 --set optim.total_steps=16960 \
+  --set train.epochs=106 --set train.export_fp16="$OUT/transcriber-piano.h5"
 cp "$OUT/transcriber-piano.h5" models/transcriber-piano.h5
 "$BIN/amt-eval" --model models/transcriber-piano.h5 --data "$DATA/maps-test" --split test \
   --out "$OUT/test-scores.csv"
