@@ -576,18 +576,19 @@ int amt_checkpoint_load(const char *path, const char *model, amt_params *ps, amt
     if ((rc = list_group(f, PARAMS_GROUP, &pl, path))) goto out;
     size_t total = 0;
     int k = 0;
-    for (int i = 0; i < ps->n; i++, k++) {
+    for (int i = 0; i < ps->n; i++) {
         load_item *it = &items[k];
         snprintf(it->name, sizeof it->name, "%s/%s", PARAMS_GROUP, ps->p[i]->name);
         it->t = &ps->p[i]->t;
         if (!names_take(&pl, ps->p[i]->name)) {
-            if (ps->p[i]->optional) { k--; continue; }   /* an older file: keeps its value */
+            if (ps->p[i]->optional) continue;   /* an older file: the parameter keeps its value */
             rc = amt_error(AMT_EFORMAT, "%s: dataset /%s missing (parameter of the model not in the file)", path, it->name);
             goto out;
         }
         if ((rc = check_dataset(f, it->name, it->t, &it->half, path))) goto out;
         it->off = total;
         total += it->t->size;
+        k++;
     }
     for (int i = 0; i < pl.n; i++)
         if (pl.v[i]) {

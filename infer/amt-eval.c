@@ -21,6 +21,7 @@
 #include "eval/separation.h"
 #include "eval/transcription.h"
 #include "app/cli.h"
+#include "app/decode_knobs.h"
 #include "infer/eval_model.h"
 
 #ifndef AMT_VERSION
@@ -68,6 +69,7 @@ static const char *USAGE =
     "  --onset-threshold P  --frame-threshold P   probabilities in (0, 1]\n"
     "  --sustain-threshold P                      probability in [0, 1], 0 = off\n"
     "  --min-note-ms MS     --gap-ms MS           milliseconds (as amt-infer)\n"
+    "  --min-pitch N        --max-pitch N         MIDI pitch range kept, 0..127\n"
     "  --tune OUT.h5   tune the thresholds on --split first (as training does) and write\n"
     "                  the checkpoint with them to OUT.h5; then score (e.g. --split val\n"
     "                  --tune new.h5, then --model new.h5 --split test)\n"
@@ -740,27 +742,9 @@ static int mode_model(amt_cli_opt *o, int nopt, int json)
     mo.quiet = quiet;
     amt_tr_knobs_default(&mo.knobs);   /* the model's decoding options */
     mo.tune_out = amt_cli_find(o, nopt, "tune")->value;
-    static const struct { const char *name; double lo, hi; int open_lo; const char *what; } dec[] = {
-        { "onset-threshold", 0, 1, 1, "a probability in (0, 1]" },
-        { "frame-threshold", 0, 1, 1, "a probability in (0, 1]" },
-        { "sustain-threshold", 0, 1, 0, "a probability in [0, 1] (0 = off)" },
-        { "min-note-ms", 0, 1e6, 0, "a duration in milliseconds (0..1e6)" },
-        { "gap-ms", 0, 1e4, 0, "a duration in milliseconds (0..1e4)" },
-    };
-    double *dec_out[] = { &mo.knobs.onset_threshold, &mo.knobs.frame_threshold, &mo.knobs.sustain_threshold,
-                          &mo.knobs.min_note_ms, &mo.knobs.gap_ms };
     int any_dec = 0;
-    for (int i = 0; i < (int)(sizeof dec / sizeof dec[0]); i++) {
-        amt_cli_opt *d = amt_cli_find(o, nopt, dec[i].name);
-        if (!d->set) continue;
-        any_dec = 1;
-        double v;
-        if (amt_cli_double(d->value, &v) || !(dec[i].open_lo ? v > dec[i].lo : v >= dec[i].lo) || !(v <= dec[i].hi)) {
-            fprintf(stderr, "amt-eval: --%s: '%s' is not %s (see amt-eval --help)\n", dec[i].name, d->value, dec[i].what);
-            return AMT_EXIT_USAGE;
-        }
-        *dec_out[i] = v;
-    }
+    char err[256];
+    if (amt_knobs_parse(o, nopt, &mo.knobs, &any_dec, err, sizeof err)) return usage_error("%s", err);
     if (!mo.data) return usage_error("%s--model needs --data DIR", "");
     if (!mo.split) mo.split = "test";
     if (strcmp(mo.split, "test") && strcmp(mo.split, "train") && strcmp(mo.split, "val") && strcmp(mo.split, "all"))
@@ -771,12 +755,6 @@ static int mode_model(amt_cli_opt *o, int nopt, int json)
     char kind[AMT_CKPT_MODEL_MAX];
     snprintf(kind, sizeof kind, "%s", info.model);
     amt_ckpt_info_free(&info);
-    if (mo.knobs.sustain_threshold > 0 && mo.knobs.frame_threshold > 0 &&
-        mo.knobs.sustain_threshold > mo.knobs.frame_threshold) {
-        fprintf(stderr, "amt-eval: --sustain-threshold %g is above --frame-threshold %g (0 = off)\n",
-                mo.knobs.sustain_threshold, mo.knobs.frame_threshold);
-        return AMT_EXIT_USAGE;
-    }
     if (mo.tune_out && any_dec)
         return usage_error("%s--tune tunes the thresholds itself: drop the decoding options", "");
     if (mo.tune_out && same_file(mo.tune_out, mo.model))
@@ -787,8 +765,8 @@ static int mode_model(amt_cli_opt *o, int nopt, int json)
         return AMT_EXIT_USAGE;
     }
     if (any_dec) {
-        fprintf(stderr, "amt-eval: %s: the decoding options (--onset-threshold, --frame-threshold, --min-note-ms, "
-                "--gap-ms) apply to transcriber checkpoints, not '%s'\n", mo.model, kind);
+        fprintf(stderr, "amt-eval: %s: the decoding options (--onset-threshold, --frame-threshold, "
+                "--sustain-threshold, --min-note-ms, --gap-ms, --min-pitch, --max-pitch) apply to transcriber checkpoints, not '%s'\n", mo.model, kind);
         return AMT_EXIT_USAGE;
     }
     if (!strcmp(kind, "separator")) return amt_eval_separator(&mo);
@@ -810,7 +788,8 @@ int main(int argc, char **argv)
         { "version", 0, 0, NULL, 0 }, { "model", 0, 1, NULL, 0 }, { "data", 0, 1, NULL, 0 },
         { "split", 0, 1, NULL, 0 }, { "out", 0, 1, NULL, 0 },
         { "onset-threshold", 0, 1, NULL, 0 }, { "frame-threshold", 0, 1, NULL, 0 },
-        { "sustain-threshold", 0, 1, NULL, 0 }, { "tune", 0, 1, NULL, 0 }, { "min-note-ms", 0, 1, NULL, 0 }, { "gap-ms", 0, 1, NULL, 0 },
+        { "sustain-threshold", 0, 1, NULL, 0 }, { "min-note-ms", 0, 1, NULL, 0 }, { "gap-ms", 0, 1, NULL, 0 },
+        { "min-pitch", 0, 1, NULL, 0 }, { "max-pitch", 0, 1, NULL, 0 }, { "tune", 0, 1, NULL, 0 },
     };
     int nopt = (int)(sizeof opts / sizeof opts[0]);
     const char *pos[MAX_POS];

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "core/threads.h"
 #include "app/cli.h"
+#include "app/decode_knobs.h"
 #include "infer/model_dir.h"
 #include "infer/pipeline.h"
 #include "models/classifier.h"
@@ -28,7 +29,6 @@
 #endif
 
 #define MAX_THREADS 256
-#define MIDI_MAX 127
 
 static const char *const AUDIO_EXTS[] = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff",
                                          ".aifc", ".au", ".snd", ".w64", ".rf64", ".caf", NULL};
@@ -170,29 +170,6 @@ static char *models_dir(const char *opt, char *tried, size_t n)
     return NULL;
 }
 
-static int opt_prob(amt_cli_opt *o, double *out)
-{
-    if (!o->set) return 0;
-    if (amt_cli_double(o->value, out) || !(*out > 0 && *out <= 1)) {
-        fprintf(stderr, "amt-infer: --%s: '%s' is not a probability in (0, 1] (see amt-infer --help)\n", o->name,
-                o->value);
-        return -1;
-    }
-    return 0;
-}
-
-static int opt_pitch(amt_cli_opt *o, int *out)
-{
-    long v;
-    if (!o->set) return 0;
-    if (amt_cli_long(o->value, &v) || v < 0 || v > MIDI_MAX) {
-        fprintf(stderr, "amt-infer: --%s: '%s' is not a MIDI pitch 0..127 (see amt-infer --help)\n", o->name, o->value);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
 /* A number option in [lo, hi] (what: "a duration in milliseconds", ...); unset keeps *out. */
 static int opt_range(amt_cli_opt *o, double lo, double hi, const char *what, double *out)
 {
@@ -267,24 +244,12 @@ int main(int argc, char **argv)
             amt_set_threads((int)n);
         }
     }
-    if (!rc_usage && (opt_prob(OPT("onset-threshold"), &po.onset_threshold) ||
-                      opt_prob(OPT("frame-threshold"), &po.frame_threshold) ||
-                      opt_range(OPT("sustain-threshold"), 0, 1, "a probability, 0 = off", &po.sustain_threshold) ||
-                      opt_pitch(OPT("min-pitch"), &po.min_pitch) || opt_pitch(OPT("max-pitch"), &po.max_pitch)))
-        rc_usage = 1;
-    if (!rc_usage && (opt_range(OPT("min-note-ms"), 0, 1e6, "a duration in milliseconds", &po.min_note_ms) ||
-                      opt_range(OPT("gap-ms"), 0, 1e4, "a duration in milliseconds", &po.gap_ms) ||
-                      opt_range(OPT("segment-seconds"), 0.5, 3600, "a duration in seconds", &po.segment_s)))
-        rc_usage = 1;
-    if (!rc_usage && po.min_pitch >= 0 && po.max_pitch >= 0 && po.min_pitch > po.max_pitch) {
-        fprintf(stderr, "amt-infer: --min-pitch %d is above --max-pitch %d\n", po.min_pitch, po.max_pitch);
+    if (!rc_usage && amt_knobs_parse(opts, nopt, &po.knobs, NULL, err, sizeof err)) {
+        usage_error(err);
         rc_usage = 1;
     }
-    if (!rc_usage && po.sustain_threshold > 0 && po.frame_threshold > 0 && po.sustain_threshold > po.frame_threshold) {
-        fprintf(stderr, "amt-infer: --sustain-threshold %g is above --frame-threshold %g (0 = off)\n",
-                po.sustain_threshold, po.frame_threshold);
+    if (!rc_usage && opt_range(OPT("segment-seconds"), 0.5, 3600, "a duration in seconds", &po.segment_s))
         rc_usage = 1;
-    }
     if (rc_usage) { free(pos); return AMT_EXIT_USAGE; }
     po.save_activations = OPT("save-activations")->set > 0;
     if (po.save_activations && !(po.stages & AMT_STAGE_TRANSCRIBE)) {

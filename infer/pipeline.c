@@ -35,8 +35,7 @@ void amt_pipeline_opts_default(amt_pipeline_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->stages = AMT_STAGE_ALL;
-    o->onset_threshold = o->frame_threshold = o->sustain_threshold = o->min_note_ms = o->gap_ms = -1;
-    o->min_pitch = o->max_pitch = -1;
+    amt_tr_knobs_default(&o->knobs);
 }
 
 int amt_pipeline_parse_stages(const char *s, int *stages)
@@ -427,9 +426,7 @@ static int transcribe_stream(amt_pipeline *p, int ti, const char *input, const c
 {
     const amt_transcriber *m = p->tr[ti];
     amt_decode_opts d;   /* the model's, with the user's knobs on top */
-    const amt_tr_knobs kn = {p->o.onset_threshold, p->o.frame_threshold, p->o.sustain_threshold, p->o.min_note_ms,
-                             p->o.gap_ms, p->o.min_pitch, p->o.max_pitch};
-    int rc = amt_transcriber_decode_knobs(m, &kn, &d);
+    int rc = amt_transcriber_decode_knobs(m, &p->o.knobs, &d);
     if (rc) return wrap(rc, input, "decoding options");
     tr_sink k = {NULL, notes, NULL, NULL};
     amt_tr_stream *ts = NULL;

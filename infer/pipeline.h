@@ -32,6 +32,7 @@
 
 #include "infer/model_dir.h"
 #include "models/classifier.h"
+#include "models/transcriber.h"
 
 enum { AMT_STAGE_SEPARATE = 1, AMT_STAGE_CLASSIFY = 2, AMT_STAGE_TRANSCRIBE = 4, AMT_STAGE_ALL = 7 };
 
@@ -42,13 +43,7 @@ enum { AMT_STAGE_SEPARATE = 1, AMT_STAGE_CLASSIFY = 2, AMT_STAGE_TRANSCRIBE = 4,
 
 typedef struct amt_pipeline_opts {
     int stages;                /* AMT_STAGE_* bits */
-    /* decoding knobs; a negative value keeps the model's own (its checkpoint/config) */
-    double onset_threshold;    /* probability in (0, 1] */
-    double frame_threshold;    /* probability in (0, 1] */
-    double sustain_threshold;  /* probability in [0, 1], 0 = off (models/note_decode.h) */
-    double min_note_ms;        /* milliseconds */
-    double gap_ms;             /* milliseconds: frame-head dips this short do not end a note */
-    int min_pitch, max_pitch;  /* MIDI */
+    amt_tr_knobs knobs;        /* decoding knobs (models/transcriber.h): negative keeps the model's */
     int save_activations;      /* 1: NAME.activations.h5 */
     double segment_s;          /* seconds separated at once (<= 0: AMT_PIPE_SEGMENT_S) */
     /* called at the start of each stage (stage = "read", "separate", "classify",

@@ -89,13 +89,14 @@ static int dec_emit(amt_notes *out, const dec_pitch *s, long t1, int k, int has_
     return amt_notes_push(out, &nt);
 }
 
-static void dec_start(dec_pitch *s, long t, int in_run, const dec_rows *rw, int k)
+/* A note of pitch column k starts at frame t, whose frame probability is f. */
+static void dec_start(dec_pitch *s, long t, int in_run, int confirmed, float f, const dec_rows *rw, int k)
 {
     s->active = 1;
     s->in_run = in_run;
-    s->confirmed = 0;
+    s->confirmed = confirmed;
     s->t0 = t;
-    s->sum = 0;
+    s->sum = f;
     s->v0 = rw->ve ? rw->ve[k] : 0.0f;
 }
 
@@ -123,9 +124,7 @@ static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_d
         int peak = v >= othr && (!ON(rw, -1) || v > ON(rw, -1)[k]) && (!ON(rw, 1) || v >= ON(rw, 1)[k]);
         if (peak) {
             if (s->active && (rc = dec_emit(out, s, t, k, has_vel, o))) return rc;
-            dec_start(s, t, 1, rw, k);
-            s->confirmed = f >= fthr;
-            s->sum += f;
+            dec_start(s, t, 1, f >= fthr, f, rw, k);
             return AMT_OK;
         }
     }
@@ -146,11 +145,7 @@ static int dec_step(dec_pitch *s, long t, int k, const dec_rows *rw, const amt_d
     }
     /* not sounding (possibly just ended): a frame rise may start a note */
     int rise = f >= fthr && (!FR(rw, -1) || !(FR(rw, -1)[k] >= fthr));
-    if (rise && dec_supported(k, rw, o)) {
-        dec_start(s, t, 0, rw, k);
-        s->confirmed = 1;
-        s->sum += f;
-    }
+    if (rise && dec_supported(k, rw, o)) dec_start(s, t, 0, 1, f, rw, k);
     return AMT_OK;
 }
 
@@ -447,25 +442,23 @@ int amt_decode_tune(const amt_decode_item *items, int n_items, const amt_decode_
     size_t best = tune_pick(sc, n_pairs, top_note);
     d.onset_threshold = onset_grid[best % (size_t)n_onset];
     d.frame_threshold = frame_grid[best / (size_t)n_onset];
-    /* stage 2: sustain thresholds for that pair: off, then the grid values below it */
-    float sus[DEFAULT_GRID_N + 64];
-    const int max_sus = (int)(sizeof sus / sizeof sus[0]);
-    int n_sus = 0;
-    sus[n_sus++] = 0;
-    for (int j = 0; j < n_frame && n_sus < max_sus; j++)
-        if (frame_grid[j] > 0 && frame_grid[j] < d.frame_threshold) sus[n_sus++] = frame_grid[j];
+    /* stage 2: sustain thresholds for that pair: off (candidate 0: stage 1's scores), then
+     * the grid values below its frame threshold (candidate 1 + j for frame_grid[j]) */
     double *sc2 = sc + 3 * n_pairs;
-    memcpy(sc2, sc + 3 * best, 3 * sizeof(double));   /* off: stage 1's scores */
-    for (int j = 1; j < n_sus && !rc; j++) {
-        d.sustain_threshold = sus[j];
-        rc = tune_score(items, n_items, &d, &mo, &mo_off, cnt, sc2 + 3 * (size_t)j);
+    memcpy(sc2, sc + 3 * best, 3 * sizeof(double));
+    for (int j = 0; j < n_frame && !rc; j++) {
+        double *q = sc2 + 3 * (size_t)(j + 1);
+        q[0] = -1;   /* not a candidate unless scored */
+        if (!(frame_grid[j] > 0 && frame_grid[j] < d.frame_threshold)) continue;
+        d.sustain_threshold = frame_grid[j];
+        rc = tune_score(items, n_items, &d, &mo, &mo_off, cnt, q);
     }
     free(cnt);
     if (rc) { free(sc); return rc; }
-    size_t bs = tune_pick(sc2, (size_t)n_sus, top_note);
+    size_t bs = tune_pick(sc2, (size_t)n_frame + 1, top_note);
     out->onset_threshold = d.onset_threshold;
     out->frame_threshold = d.frame_threshold;
-    out->sustain_threshold = sus[bs];
+    out->sustain_threshold = bs == 0 ? 0.0f : frame_grid[bs - 1];
     out->note_f1 = sc2[3 * bs];
     out->offset_f1 = sc2[3 * bs + 1];
     out->frame_f1 = sc2[3 * bs + 2];

@@ -106,12 +106,22 @@ static void test_train_and_eval(void)
     CHECK(fabs(json_num(out_s, NULL, "\"onset_threshold\"") - 0.3) < 1e-4);
     CHECK(fabs(json_num(out_s, NULL, "\"frame_threshold\"") - 0.4) < 1e-4);
     CHECK(fabs(json_num(out_s, NULL, "\"sustain_threshold\"") - 0.2) < 1e-4);
+    /* a pitch range keeps only the notes inside it */
+    double all_est = json_num(out_s, NULL, "\"n_est\"");
+    rc = run("amt-eval", "--model ship.h5 --data train --split all --json -q --onset-threshold 0.3 "
+                         "--frame-threshold 0.4 --sustain-threshold 0.2 --gap-ms 0 --min-note-ms 50 --min-pitch 60 "
+                         "--max-pitch 64");
+    CHECK_MSG(rc == 0, "amt-eval exit %d: %s", rc, err_s);
+    CHECK_MSG(json_num(out_s, NULL, "\"n_est\"") < all_est, "%g of %g notes in 60..64",
+              json_num(out_s, NULL, "\"n_est\""), all_est);
     /* bad knobs and --tune misuse: usage errors, one line */
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --frame-threshold 0"), 2, "frame-threshold", NULL);
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --sustain-threshold 2"), 2, "sustain-threshold", NULL);
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --frame-threshold 0.3 --sustain-threshold 0.5"), 2,
                      "sustain-threshold", NULL);
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --gap-ms -3"), 2, "gap-ms", NULL);
+    CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --min-pitch 80 --max-pitch 60"), 2, "max-pitch",
+                     NULL);
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --tune t2.h5 --frame-threshold 0.5"), 2, "--tune",
                      NULL);
     CHECK_TOOL_ERROR(run("amt-eval", "--model ship.h5 --data train --tune ./ship.h5"), 2, "overwrite", NULL);
